@@ -1,0 +1,17 @@
+# Developer entry points. `make test` is what CI (.ci/run) runs.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+
+.PHONY: install deps test test-all lint
+
+install:
+	$(PIP) install -q torch==2.13.0 -e '.[test]'
+
+deps: install
+	scripts/install-system-deps.sh
+
+test: deps
+	$(PYTHON) -m pytest -q -m "not slow"
+
+test-all: deps
+	$(PYTHON) -m pytest -q

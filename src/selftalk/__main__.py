@@ -1,0 +1,5 @@
+import sys
+
+from selftalk.cli import main
+
+sys.exit(main())
