@@ -1,0 +1,38 @@
+"""Shared test helpers.
+
+Tests that need an optional tool call :func:`require_module` or :func:`require_executable`:
+locally a missing tool skips the test; on CI (``CI=true``) it fails it, because CI installs
+everything (``make test``) and a skip there would hide a missing install step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+
+import pytest
+
+ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _missing(what: str) -> None:
+    if ON_CI:
+        pytest.fail(f"{what} is missing on CI: `make test` should have installed it")
+    pytest.skip(f"{what} is not installed")
+
+
+def require_module(name: str):
+    """Import and return module ``name``; skip locally (fail on CI) when it is missing."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        _missing(f"Python module {name!r}")
+
+
+def require_executable(name: str) -> str:
+    """Return the path of executable ``name``; skip locally (fail on CI) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        _missing(f"executable {name!r}")
+    return path
