@@ -44,7 +44,9 @@ class Python2Pickler(pickle._Pickler):  # the pure-Python pickler lets us replac
     dispatch[type] = save_global
 
     def reducer_override(self, obj):
-        if isinstance(obj, np.dtype):  # Python 2 numpy wrote dtype(str, 0, 1), not (str, False, True)
+        if isinstance(
+            obj, np.dtype
+        ):  # Python 2 numpy wrote dtype(str, 0, 1), not (str, False, True)
             cls, args, state = obj.__reduce__()
             return cls, tuple(int(a) if isinstance(a, bool) else a for a in args), state
         return NotImplemented

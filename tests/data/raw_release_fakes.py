@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 import python2_pickle
 
 VOCA_TRAIN = "FaceTalk_170728_03272_TA"
@@ -36,9 +35,15 @@ def grid_mesh(rows: int = 4, cols: int = 5, *, seed: int = 0) -> tuple[np.ndarra
 
 def write_ascii_ply(path: Path, vertices: np.ndarray, faces: np.ndarray) -> None:
     lines = [
-        "ply", "format ascii 1.0", f"element vertex {len(vertices)}",
-        "property float x", "property float y", "property float z",
-        f"element face {len(faces)}", "property list uchar int vertex_indices", "end_header",
+        "ply",
+        "format ascii 1.0",
+        f"element vertex {len(vertices)}",
+        "property float x",
+        "property float y",
+        "property float z",
+        f"element face {len(faces)}",
+        "property list uchar int vertex_indices",
+        "end_header",
     ]
     lines += [f"{x:.8f} {y:.8f} {z:.8f}" for x, y, z in vertices]
     lines += [f"3 {a} {b} {c}" for a, b, c in faces]
@@ -129,7 +134,9 @@ def write_flv(path: Path, *, seconds: float, frequency: float, rate: int = 44100
         video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
         audio = container.add_stream("libmp3lame", rate=rate, layout="stereo")
         for i in range(int(seconds * 25)):
-            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 10 * i, np.uint8), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                np.full((32, 32, 3), 10 * i, np.uint8), format="rgb24"
+            )
             frame.pts = i
             for packet in video.encode(frame):
                 container.mux(packet)
@@ -138,7 +145,9 @@ def write_flv(path: Path, *, seconds: float, frequency: float, rate: int = 44100
         size = audio.codec_context.frame_size or 1152
         for start in range(0, stereo.shape[1], size):
             frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(stereo[:, start : start + size]), format="fltp", layout="stereo"
+                np.ascontiguousarray(stereo[:, start : start + size]),
+                format="fltp",
+                layout="stereo",
             )
             frame.sample_rate, frame.pts = rate, start
             for packet in audio.encode(frame):
@@ -168,7 +177,9 @@ def write_fake_biwi(root: Path, *, seed: int = 2) -> FakeBiwi:
     for subject in ("F2", "M1"):
         template = base + rng.normal(0, 1.0, base.shape)
         fake.templates[subject] = template
-        lines = ["# rigid scan", "mtllib x.mtl"] + [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in template]
+        lines = ["# rigid scan", "mtllib x.mtl"] + [
+            f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in template
+        ]
         lines += [f"vt {u:.3f} {v:.3f}" for u, v in rng.random((len(template), 2))]
         lines += [f"f {a + 1}/{a + 1} {b + 1}/{b + 1} {c + 1}/{c + 1}" for a, b, c in faces]
         (root / "rigid_scans" / f"{subject}.obj").write_text("\n".join(lines) + "\n")
@@ -191,14 +202,26 @@ def write_fake_biwi(root: Path, *, seed: int = 2) -> FakeBiwi:
 
     # F2 e01: .tar with a 4-byte count, next to a .tgz holding no .vl (as the release has both)
     frames = add("F2", "e01", 5)
-    _tar(root / "faces/F2/e01.tar", {f"e01/frame_{i + 1:03d}.vl": vl_bytes(f, 4) for i, f in enumerate(frames)}, "w")
+    _tar(
+        root / "faces/F2/e01.tar",
+        {f"e01/frame_{i + 1:03d}.vl": vl_bytes(f, 4) for i, f in enumerate(frames)},
+        "w",
+    )
     _tar(root / "faces/F2/e01.tgz", {"e01/readme.txt": b"not frames"}, "w:gz")
     # F2 e37: .tgz only, 8-byte counts
     frames = add("F2", "e37", 4)
-    _tar(root / "faces/F2/e37.tgz", {f"frame_{i + 1:03d}.vl": vl_bytes(f, 8) for i, f in enumerate(frames)}, "w:gz")
+    _tar(
+        root / "faces/F2/e37.tgz",
+        {f"frame_{i + 1:03d}.vl": vl_bytes(f, 8) for i, f in enumerate(frames)},
+        "w:gz",
+    )
     # M1 e37: .tar.gz; M1 e38: an extracted folder with unpadded numbers (frame_2 before frame_10)
     frames = add("M1", "e37", 3)
-    _tar(root / "faces/M1/e37.tar.gz", {f"e37/frame_{i + 1:03d}.vl": vl_bytes(f, 4) for i, f in enumerate(frames)}, "w:gz")
+    _tar(
+        root / "faces/M1/e37.tar.gz",
+        {f"e37/frame_{i + 1:03d}.vl": vl_bytes(f, 4) for i, f in enumerate(frames)},
+        "w:gz",
+    )
     frames = add("M1", "e38", 11)
     (root / "faces/M1/e38").mkdir()
     for i, f in enumerate(frames):

@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 import soundfile
+from data_helpers import build_dataset, run_cli, tone
 
-from data_helpers import build_dataset, cli, tone  # noqa: F401  (cli is a fixture)
 from selftalk.data.check import KINDS, check_dataset
 
 
@@ -49,7 +49,9 @@ DAMAGES = {
     "non-finite": _nan_frames,
     "duration": lambda r: soundfile.write(r / "wav/alice_s02.wav", tone(2.0, 16000), 16000),
     "audio-unreadable": lambda r: (r / "wav/alice_s02.wav").write_bytes(b"RIFF....garbage" * 10),
-    "audio-empty": lambda r: soundfile.write(r / "wav/alice_s02.wav", np.zeros(0, np.float32), 16000),
+    "audio-empty": lambda r: soundfile.write(
+        r / "wav/alice_s02.wav", np.zeros(0, np.float32), 16000
+    ),
     "audio-empty (0 bytes)": lambda r: (r / "wav/alice_s02.wav").write_bytes(b""),
     "motion-unreadable": lambda r: (r / "vertices_npy/alice_s02.npy").write_bytes(b"not numpy"),
     "motion-unreadable (0 frames)": lambda r: _npy(r, "alice_s02", np.zeros((0, 18), np.float32)),
@@ -63,7 +65,9 @@ DAMAGES = {
     "regions": lambda r: (r / "regions/lve.txt").write_text("1, 2, 99"),
     "regions (absent)": lambda r: (r / "regions/lve.txt").unlink(),
     "meta": lambda r: (r / "meta.json").write_text('{"fps": -1}'),
-    "clip-name": lambda r: shutil.copy(r / "vertices_npy/bob_s01.npy", r / "vertices_npy/orphan.npy"),
+    "clip-name": lambda r: shutil.copy(
+        r / "vertices_npy/bob_s01.npy", r / "vertices_npy/orphan.npy"
+    ),
 }
 # a clip deleted from one side also leaves a split naming a clip that is not whole
 COLLATERAL = {
@@ -97,8 +101,16 @@ def test_details_of_the_reports(clean):
     DAMAGES["duration"](clean)
     DAMAGES["split-unknown-subject"](clean)
     lines = [str(p) for p in check_dataset(clean).problems]
-    assert "vertices_npy/alice_s02.npy: 2 of 7 frames contain NaN or infinite values [non-finite]" in lines
-    assert any(line.startswith("vertices_npy/alice_s02.npy: motion lasts 0.12 s (7 frames at 60 fps), audio 2.00 s") for line in lines)
+    assert (
+        "vertices_npy/alice_s02.npy: 2 of 7 frames contain NaN or infinite values [non-finite]"
+        in lines
+    )
+    assert any(
+        line.startswith(
+            "vertices_npy/alice_s02.npy: motion lasts 0.12 s (7 frames at 60 fps), audio 2.00 s"
+        )
+        for line in lines
+    )
     assert "splits.json: split 'val' names unknown subject(s) zed [split-unknown-subject]" in lines
 
 
@@ -115,31 +127,62 @@ def test_tolerance(clean):
     assert check_dataset(clean, tolerance=1.0).ok
 
 
-def test_cli_reports_every_problem_and_exits_1(clean, capsys, cli):
-    for damage in ("non-finite", "audio-unreadable", "split-unknown-subject", "vertex-count", "mesh"):
+def test_cli_reports_every_problem_and_exits_1(clean, capsys):
+    for damage in (
+        "non-finite",
+        "audio-unreadable",
+        "split-unknown-subject",
+        "vertex-count",
+        "mesh",
+    ):
         DAMAGES[damage](clean)
     (clean / "vertices_npy/bob_s01.npy").unlink()
-    assert cli(["data", "check", str(clean), "-q"]) == 1
+    assert run_cli(["data", "check", str(clean), "-q"]) == 1
     captured = capsys.readouterr()
-    for kind in ("[audio-unreadable]", "[split-unknown-subject]", "[mesh]", "[audio-without-motion]"):
+    for kind in (
+        "[audio-unreadable]",
+        "[split-unknown-subject]",
+        "[mesh]",
+        "[audio-without-motion]",
+    ):
         assert kind in captured.out
-    assert "problem(s) in 3 clips" in captured.err and "Traceback" not in captured.out + captured.err
+    assert (
+        "problem(s) in 3 clips" in captured.err and "Traceback" not in captured.out + captured.err
+    )
 
 
-def test_cli_survives_a_directory_of_garbage(tmp_path, capsys, cli):
+def test_cli_survives_a_directory_of_garbage(tmp_path, capsys):
     root = tmp_path / "junk"
     for sub in ("wav", "vertices_npy", "regions"):
         (root / sub).mkdir(parents=True)
-    for path in ("meta.json", "templates.npz", "mesh.ply", "splits.json", "regions/lve.txt",
-                 "wav/a_b.wav", "wav/a_c.mp3", "vertices_npy/a_b.npy", "vertices_npy/x.npy"):
+    for path in (
+        "meta.json",
+        "templates.npz",
+        "mesh.ply",
+        "splits.json",
+        "regions/lve.txt",
+        "wav/a_b.wav",
+        "wav/a_c.mp3",
+        "vertices_npy/a_b.npy",
+        "vertices_npy/x.npy",
+    ):
         (root / path).write_bytes(b"\x00\xffgarbage")
-    assert cli(["data", "check", str(root), "-q"]) == 1
+    assert run_cli(["data", "check", str(root), "-q"]) == 1
     out = capsys.readouterr().out
-    for kind in ("meta", "templates", "mesh", "regions", "audio-unreadable", "motion-unreadable", "clip-name", "splits"):
+    for kind in (
+        "meta",
+        "templates",
+        "mesh",
+        "regions",
+        "audio-unreadable",
+        "motion-unreadable",
+        "clip-name",
+        "splits",
+    ):
         assert f"[{kind}]" in out
 
 
-def test_cli_on_a_missing_directory_is_one_line(tmp_path, capsys, cli):
-    assert cli(["data", "check", str(tmp_path / "absent")]) == 2
+def test_cli_on_a_missing_directory_is_one_line(tmp_path, capsys):
+    assert run_cli(["data", "check", str(tmp_path / "absent")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such dataset directory" in err

@@ -9,9 +9,9 @@ import pytest
 import soundfile
 import soxr
 import torch
+from data_helpers import CLIPS, build_dataset, tone
 from torch.utils.data import DataLoader, DistributedSampler
 
-from data_helpers import CLIPS, build_dataset, tone
 from selftalk.data.batch import Batch
 from selftalk.data.dataset import TalkingFaceDataset, collate
 from selftalk.data.layout import DatasetWriter
@@ -41,7 +41,9 @@ def test_items_hold_audio_at_16k_motion_at_model_fps_and_the_template(data):
         clip = dataset[i]
         assert clip.name == name and clip.subject == subject
         np.testing.assert_allclose(clip.audio.numpy(), _expected_audio(audio, rate), atol=1e-4)
-        np.testing.assert_array_equal(clip.vertices.numpy(), motion[::2])  # every 2nd frame, from the 1st
+        np.testing.assert_array_equal(
+            clip.vertices.numpy(), motion[::2]
+        )  # every 2nd frame, from the 1st
         np.testing.assert_array_equal(clip.template.numpy(), written["templates"][subject])
         assert dataset.frame_count(i) == len(motion[::2])
 
@@ -71,7 +73,10 @@ def test_splits_by_name_by_mapping_and_from_another_file(data, tmp_path):
     root, _ = data
     assert TalkingFaceDataset(root, "train").names == ["alice_s01", "alice_s02"]
     assert TalkingFaceDataset(root, "test").subjects == ["bob"]
-    assert TalkingFaceDataset(root, {"alice": ["s02"], "bob": ["s01"]}).names == ["alice_s02", "bob_s01"]
+    assert TalkingFaceDataset(root, {"alice": ["s02"], "bob": ["s01"]}).names == [
+        "alice_s02",
+        "bob_s01",
+    ]
     other = tmp_path / "mine.json"
     other.write_text('{"only": {"bob": ["s01"]}}')
     assert TalkingFaceDataset(root, "only", splits_file=other).names == ["bob_s01"]
@@ -91,7 +96,9 @@ def test_fps_override_and_its_check(data):
 
 def test_a_subject_without_template_is_an_input_error(data):
     root, written = data
-    DatasetWriter(root, name="tiny", fps=30, file_fps=60).write_templates({"alice": written["templates"]["alice"]})
+    DatasetWriter(root, name="tiny", fps=30, file_fps=60).write_templates(
+        {"alice": written["templates"]["alice"]}
+    )
     with pytest.raises(InputError, match="no template for subject.*bob"):
         TalkingFaceDataset(root)
     assert TalkingFaceDataset(root, "train").subjects == ["alice"]
@@ -141,7 +148,9 @@ def _write_m4a(path, samples, rate):
         stream = container.add_stream("aac", rate=rate, layout="mono")
         size = stream.codec_context.frame_size or 1024
         for start in range(0, len(samples), size):
-            frame = av.AudioFrame.from_ndarray(samples[None, start : start + size], format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                samples[None, start : start + size], format="fltp", layout="mono"
+            )
             frame.sample_rate, frame.pts = rate, start
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -170,7 +179,9 @@ def test_audio_formats(tmp_path, suffix, lossless):
 
     audio = TalkingFaceDataset(tmp_path)[0].audio.numpy()
     if lossless:
-        np.testing.assert_allclose(audio, _expected_audio(stereo, rate), atol=2e-3)  # flac/wav: 16-bit
+        np.testing.assert_allclose(
+            audio, _expected_audio(stereo, rate), atol=2e-3
+        )  # flac/wav: 16-bit
     else:
         assert abs(len(audio) / 16000 - seconds) < 0.1
         peak = np.fft.rfftfreq(len(audio), 1 / 16000)[np.argmax(np.abs(np.fft.rfft(audio)))]
@@ -180,4 +191,6 @@ def test_audio_formats(tmp_path, suffix, lossless):
 
 def test_clips_constant_is_what_the_fixture_wrote(data):
     root, _ = data
-    assert sorted(p.stem for p in (root / "vertices_npy").iterdir()) == sorted(f"{s}_{q}" for s, q in CLIPS)
+    assert sorted(p.stem for p in (root / "vertices_npy").iterdir()) == sorted(
+        f"{s}_{q}" for s, q in CLIPS
+    )

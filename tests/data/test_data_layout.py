@@ -7,10 +7,10 @@ import pickle
 
 import numpy as np
 import pytest
-import soundfile
-
 import python2_pickle
+import soundfile
 from data_helpers import CLIPS, build_dataset
+
 from selftalk.data.layout import (
     DatasetLayout,
     DatasetMeta,
@@ -25,9 +25,14 @@ from selftalk.errors import InputError
 
 
 def test_clip_names_split_at_the_last_underscore():
-    assert split_clip_name("FaceTalk_170728_03272_TA_sentence01") == ("FaceTalk_170728_03272_TA", "sentence01")
+    assert split_clip_name("FaceTalk_170728_03272_TA_sentence01") == (
+        "FaceTalk_170728_03272_TA",
+        "sentence01",
+    )
     assert split_clip_name("F2_e01") == ("F2", "e01")
-    assert clip_name("FaceTalk_170728_03272_TA", "sentence01") == "FaceTalk_170728_03272_TA_sentence01"
+    assert (
+        clip_name("FaceTalk_170728_03272_TA", "sentence01") == "FaceTalk_170728_03272_TA_sentence01"
+    )
     for bad in ("nounderscore", "_e01", "F2_"):
         with pytest.raises(ValueError):
             split_clip_name(bad)
@@ -40,15 +45,25 @@ def test_written_dataset_reads_back(tmp_path):
     layout = DatasetLayout(tmp_path)
     assert layout.clips() == ["alice_s01", "alice_s02", "bob_s01"]
     meta = layout.meta
-    assert (meta.name, meta.fps, meta.file_fps, meta.n_vertices, meta.frame_step) == ("tiny", 30, 60, 6, 2)
+    assert (meta.name, meta.fps, meta.file_fps, meta.n_vertices, meta.frame_step) == (
+        "tiny",
+        30,
+        60,
+        6,
+        2,
+    )
     assert meta.subjects == ["alice", "bob"]
     assert meta.clips["alice_s01"] == {"transcript": "hi"} and meta.extra == {"source": "tests"}
     for subject, template in layout.templates().items():
         np.testing.assert_array_equal(template, written["templates"][subject])
-    for (subject, sentence), (audio, rate, motion) in ((k, v) for k, v in written.items() if k != "templates"):
+    for (subject, sentence), (audio, rate, motion) in (
+        (k, v) for k, v in written.items() if k != "templates"
+    ):
         got = np.load(layout.vertices_path(f"{subject}_{sentence}"))
         np.testing.assert_array_equal(got, motion.reshape(len(motion), -1))
-        samples, got_rate = soundfile.read(layout.audio_path(f"{subject}_{sentence}"), dtype="float32")
+        samples, got_rate = soundfile.read(
+            layout.audio_path(f"{subject}_{sentence}"), dtype="float32"
+        )
         assert got_rate == rate
         np.testing.assert_array_equal(samples, audio)  # float samples stored as float
     assert layout.splits() == {"train": {"alice": ["s01", "s02"]}, "test": {"bob": ["s01"]}}
@@ -69,10 +84,17 @@ def test_writer_skips_existing_files_unless_overwrite(tmp_path):
     build_dataset(tmp_path)
     writer = DatasetWriter(tmp_path, name="tiny", fps=30, file_fps=60)
     motion = np.zeros((4, 6, 3), np.float32)
-    assert writer.write_clip("alice", "s01", audio=np.zeros(100, np.float32), sample_rate=16000, vertices=motion) is False
+    assert (
+        writer.write_clip(
+            "alice", "s01", audio=np.zeros(100, np.float32), sample_rate=16000, vertices=motion
+        )
+        is False
+    )
     assert np.load(tmp_path / "vertices_npy/alice_s01.npy").shape == (CLIPS["alice", "s01"][0], 18)
     writer = DatasetWriter(tmp_path, name="tiny", fps=30, file_fps=60, overwrite=True)
-    assert writer.write_clip("alice", "s01", audio=np.zeros(100, np.float32), sample_rate=16000, vertices=motion)
+    assert writer.write_clip(
+        "alice", "s01", audio=np.zeros(100, np.float32), sample_rate=16000, vertices=motion
+    )
     assert np.load(tmp_path / "vertices_npy/alice_s01.npy").shape == (4, 18)
 
 
@@ -112,7 +134,9 @@ def test_legacy_templates_pickle_is_read_safely(tmp_path):
 
     build_dataset(tmp_path / "d")
     (tmp_path / "d/templates.npz").unlink()
-    python2_pickle.dump({"alice": np.zeros(18), "bob": np.ones((6, 3))}, tmp_path / "d/templates.pkl")
+    python2_pickle.dump(
+        {"alice": np.zeros(18), "bob": np.ones((6, 3))}, tmp_path / "d/templates.pkl"
+    )
     layout = DatasetLayout(tmp_path / "d")
     assert layout.templates_path.name == "templates.pkl"
     assert layout.templates()["alice"].shape == (6, 3)

@@ -9,9 +9,9 @@ import tarfile
 import numpy as np
 import pytest
 import soundfile
-
-from data_helpers import cli  # noqa: F401  (fixture)
+from data_helpers import run_cli
 from raw_release_fakes import vl_bytes, write_fake_biwi
+
 from selftalk.data.biwi import BiwiOptions, parse_vl, prepare_biwi
 from selftalk.errors import InputError
 
@@ -20,21 +20,31 @@ def matlab_normalise(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """CodeTalker's Matlab steps, written independently: V*rotx(pi), centre, / sqrt(sum of
     mixed Voronoi vertex areas) as cotLaplacian.m computes them."""
     theta = np.pi
-    rotx = np.array([[1, 0, 0], [0, np.cos(theta), -np.sin(theta)], [0, np.sin(theta), np.cos(theta)]])
+    rotx = np.array(
+        [[1, 0, 0], [0, np.cos(theta), -np.sin(theta)], [0, np.sin(theta), np.cos(theta)]]
+    )
     v = vertices.astype(np.float64) @ rotx
     v = v - v.mean(axis=0)
     x1, x2, x3 = v[faces[:, 0]], v[faces[:, 1]], v[faces[:, 2]]
     l1 = np.linalg.norm(x2 - x3, axis=1)
     l2 = np.linalg.norm(x1 - x3, axis=1)
     l3 = np.linalg.norm(x1 - x2, axis=1)
-    angles = np.arccos(np.stack([
-        (l2**2 + l3**2 - l1**2) / (2 * l2 * l3),
-        (l1**2 + l3**2 - l2**2) / (2 * l1 * l3),
-        (l1**2 + l2**2 - l3**2) / (2 * l1 * l2),
-    ], axis=1))
+    angles = np.arccos(
+        np.stack(
+            [
+                (l2**2 + l3**2 - l1**2) / (2 * l2 * l3),
+                (l1**2 + l3**2 - l2**2) / (2 * l1 * l3),
+                (l1**2 + l2**2 - l3**2) / (2 * l1 * l2),
+            ],
+            axis=1,
+        )
+    )
     edges = np.stack([l1, l2, l3], axis=1)
     half_cot = 0.5 / np.tan(angles)
-    per_vertex = 0.25 * (edges[:, [1, 2, 0]] ** 2 * half_cot[:, [1, 2, 0]] + edges[:, [2, 0, 1]] ** 2 * half_cot[:, [2, 0, 1]])
+    per_vertex = 0.25 * (
+        edges[:, [1, 2, 0]] ** 2 * half_cot[:, [1, 2, 0]]
+        + edges[:, [2, 0, 1]] ** 2 * half_cot[:, [2, 0, 1]]
+    )
     double_area = np.linalg.norm(np.cross(x1 - x2, x1 - x3), axis=1)
     for corner in range(3):  # obtuse corner: barycentric split
         obtuse = half_cot[:, corner] < 0
@@ -52,7 +62,9 @@ def release(tmp_path):
 @pytest.fixture
 def prepared(release, tmp_path):
     out = tmp_path / "out"
-    report = prepare_biwi(release.root, out, BiwiOptions(regions=release.root / "regions", progress=False))
+    report = prepare_biwi(
+        release.root, out, BiwiOptions(regions=release.root / "regions", progress=False)
+    )
     return release, out, report
 
 
@@ -72,20 +84,26 @@ def test_frames_and_templates_match_the_matlab_normalisation(prepared):
     release, out, report = prepared
     assert report.written == 4 and not report.failed and not report.warnings
     for (subject, sentence), frames in release.frames.items():
-        expected = np.stack([matlab_normalise(f, release.faces) for f in frames]).reshape(len(frames), -1)
+        expected = np.stack([matlab_normalise(f, release.faces) for f in frames]).reshape(
+            len(frames), -1
+        )
         got = np.load(out / "vertices_npy" / f"{subject}_{sentence}.npy")
         assert got.shape == expected.shape  # every frame, none from the .tgz without frames
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     with np.load(out / "templates.npz") as npz:
         for subject, template in release.templates.items():
-            np.testing.assert_allclose(npz[subject], matlab_normalise(template, release.faces), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(
+                npz[subject], matlab_normalise(template, release.faces), rtol=1e-5, atol=1e-6
+            )
 
 
 def test_frames_are_in_frame_number_order(prepared):
     release, out, _ = prepared
     frames = release.frames["M1", "e38"]  # frame_1.vl … frame_11.vl, unpadded
     got = np.load(out / "vertices_npy" / "M1_e38.npy")
-    np.testing.assert_allclose(got[9], matlab_normalise(frames[9], release.faces).ravel(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        got[9], matlab_normalise(frames[9], release.faces).ravel(), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_audio_comes_from_the_flv(prepared):
@@ -122,18 +140,24 @@ def test_regions_splits_meta_and_mesh(prepared):
 def test_rerun_is_idempotent(prepared):
     release, out, _ = prepared
     stamps = {p: p.stat().st_mtime_ns for p in (out / "vertices_npy").iterdir()}
-    report = prepare_biwi(release.root, out, BiwiOptions(regions=release.root / "regions", progress=False))
+    report = prepare_biwi(
+        release.root, out, BiwiOptions(regions=release.root / "regions", progress=False)
+    )
     assert (report.written, report.skipped) == (0, 4)
     assert stamps == {p: p.stat().st_mtime_ns for p in (out / "vertices_npy").iterdir()}
 
 
-def test_a_damaged_archive_fails_that_clip_only(release, tmp_path, capsys, cli):
+def test_a_damaged_archive_fails_that_clip_only(release, tmp_path, capsys):
     (release.root / "faces/F2/e37.tgz").write_bytes(b"this is not gzip")
     out = tmp_path / "out"
-    code = cli(["prepare", "biwi", str(release.root), "-o", str(out), "--quiet"])
+    code = run_cli(["prepare", "biwi", str(release.root), "-o", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1 and "e37.tgz" in err and "Traceback" not in err
-    assert sorted(p.name for p in (out / "vertices_npy").iterdir()) == ["F2_e01.npy", "M1_e37.npy", "M1_e38.npy"]
+    assert sorted(p.name for p in (out / "vertices_npy").iterdir()) == [
+        "F2_e01.npy",
+        "M1_e37.npy",
+        "M1_e38.npy",
+    ]
     assert not (out / "wav" / "F2_e37.wav").exists()  # a clip is written whole or not at all
 
 
@@ -180,9 +204,18 @@ def test_a_clip_without_video_is_skipped_with_a_warning(release, tmp_path):
     assert any("--regions" in w for w in report.warnings)
 
 
-def test_cli_prepare_biwi_then_check(release, tmp_path, capsys, cli):
+def test_cli_prepare_biwi_then_check(release, tmp_path, capsys):
     out = tmp_path / "out"
-    args = ["prepare", "biwi", str(release.root), "-o", str(out), "--regions", str(release.root / "regions"), "-q"]
-    assert cli(args) == 0
+    args = [
+        "prepare",
+        "biwi",
+        str(release.root),
+        "-o",
+        str(out),
+        "--regions",
+        str(release.root / "regions"),
+        "-q",
+    ]
+    assert run_cli(args) == 0
     assert "4 clips written" in capsys.readouterr().out
-    assert cli(["data", "check", str(out), "-q"]) == 0
+    assert run_cli(["data", "check", str(out), "-q"]) == 0

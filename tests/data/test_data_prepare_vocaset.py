@@ -7,11 +7,11 @@ import pickle
 
 import numpy as np
 import pytest
-import soundfile
-
 import python2_pickle
-from data_helpers import cli  # noqa: F401  (fixture)
+import soundfile
+from data_helpers import run_cli
 from raw_release_fakes import VOCA_TEST, VOCA_TRAIN, VOCA_VAL, write_fake_vocaset
+
 from selftalk.data.safe_pickle import UnsafePickleError
 from selftalk.data.vocaset import VocasetOptions, prepare_vocaset
 from selftalk.errors import InputError
@@ -127,7 +127,9 @@ def test_without_flame_files_prepare_warns_and_writes_the_rest(release, tmp_path
     assert not (out / "regions").exists()
     vertices, faces = _ply_vertices_and_faces(out / "mesh.ply")
     assert len(faces) == 0
-    np.testing.assert_allclose(vertices, np.mean(list(release.templates.values()), axis=0), atol=1e-6)
+    np.testing.assert_allclose(
+        vertices, np.mean(list(release.templates.values()), axis=0), atol=1e-6
+    )
 
 
 def test_a_row_outside_data_verts_is_an_input_error_before_anything_is_written(release, tmp_path):
@@ -168,18 +170,20 @@ def test_a_malicious_templates_pickle_is_refused_and_runs_nothing(release, tmp_p
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_prepare_vocaset(release, tmp_path, capsys, cli):
+def test_cli_prepare_vocaset(release, tmp_path, capsys):
     out = tmp_path / "out"
-    assert cli(["prepare", "vocaset", str(release.root), "-o", str(out), "--quiet"]) == 0
+    assert run_cli(["prepare", "vocaset", str(release.root), "-o", str(out), "--quiet"]) == 0
     captured = capsys.readouterr()
     assert "5 clips written" in captured.out and "sentence39" in captured.err
-    assert cli(["data", "check", str(out), "--quiet"]) == 0
+    assert run_cli(["data", "check", str(out), "--quiet"]) == 0
 
 
-def test_cli_refuses_a_malicious_pickle_with_one_line(release, tmp_path, capsys, cli):
+def test_cli_refuses_a_malicious_pickle_with_one_line(release, tmp_path, capsys):
     marker = tmp_path / "pwned.txt"
     (release.root / "FLAME_masks.pkl").write_bytes(pickle.dumps({"lips": _CreatesFile(marker)}))
-    code = cli(["prepare", "vocaset", str(release.root), "-o", str(tmp_path / "out"), "--quiet"])
+    code = run_cli(
+        ["prepare", "vocaset", str(release.root), "-o", str(tmp_path / "out"), "--quiet"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and not marker.exists()
     assert err.count("\n") == 1 and "refused to load" in err and "Traceback" not in err

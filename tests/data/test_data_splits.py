@@ -27,7 +27,10 @@ def test_vocaset_splits_are_faceformers():
     assert _sizes(splits) == {"train": 8 * 40, "val": 2 * 20, "test": 2 * 20}
     subjects = [set(splits[name]) for name in ("train", "val", "test")]
     assert not (subjects[0] & subjects[1] or subjects[0] & subjects[2] or subjects[1] & subjects[2])
-    assert "FaceTalk_170809_00138_TA" in splits["test"] and "FaceTalk_170731_00024_TA" in splits["test"]
+    assert (
+        "FaceTalk_170809_00138_TA" in splits["test"]
+        and "FaceTalk_170731_00024_TA" in splits["test"]
+    )
     assert splits["train"]["FaceTalk_170728_03272_TA"][0] == "sentence01"
     assert splits["val"]["FaceTalk_170811_03275_TA"] == [f"sentence{n}" for n in range(21, 41)]
 
@@ -35,7 +38,12 @@ def test_vocaset_splits_are_faceformers():
 def test_biwi_splits_have_test_a_and_test_b():
     splits = biwi_splits()
     assert _sizes(splits) == {"train": 6 * 32, "val": 6 * 4, "test-a": 24, "test-b": 32}
-    assert set(splits["train"]) == set(splits["val"]) == set(splits["test-a"]) == {"F2", "F3", "F4", "M3", "M4", "M5"}
+    assert (
+        set(splits["train"])
+        == set(splits["val"])
+        == set(splits["test-a"])
+        == {"F2", "F3", "F4", "M3", "M4", "M5"}
+    )
     assert set(splits["test-b"]) == {"F1", "F5", "F6", "F7", "F8", "M1", "M2", "M6"}
     train, val, test_a = (set(split_clips(splits[n])) for n in ("train", "val", "test-a"))
     assert not (train & val or train & test_a or val & test_a)
@@ -73,4 +81,7 @@ def test_invalid_split_files_are_input_errors(tmp_path, content, message):
 
 def test_restrict_keeps_only_existing_clips():
     splits = {"train": {"a": ["s1", "s2"], "b": ["s1"]}, "test": {"c": ["s9"]}}
-    assert restrict_splits(splits, ["a_s2", "b_s1", "x_s1"]) == {"train": {"a": ["s2"], "b": ["s1"]}, "test": {}}
+    assert restrict_splits(splits, ["a_s2", "b_s1", "x_s1"]) == {
+        "train": {"a": ["s2"], "b": ["s1"]},
+        "test": {},
+    }

@@ -26,8 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     check.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="the dataset to check")
-    check.add_argument("--tolerance", type=float, default=0.5, metavar="SECONDS",
-                       help="largest accepted audio/motion duration difference (default: %(default)s s)")
+    check.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="largest accepted audio/motion duration difference (default: %(default)s s)",
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     check.set_defaults(run=run_check)
 
@@ -50,5 +55,8 @@ def run_check(args: argparse.Namespace) -> int:
     if report.ok:
         print(f"{args.data_dir}: {report.n_clips} clips, no problems")
         return 0
-    print(f"{args.data_dir}: {len(report.problems)} problem(s) in {report.n_clips} clips", file=sys.stderr)
+    print(
+        f"{args.data_dir}: {len(report.problems)} problem(s) in {report.n_clips} clips",
+        file=sys.stderr,
+    )
     return 1

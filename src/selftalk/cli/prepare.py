@@ -26,14 +26,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     _common(vocaset, default_fps=30)
-    vocaset.add_argument("--mesh", type=Path, metavar="PLY",
-                         help="FLAME triangles (default: RAW_DIR/FLAME_sample.ply when present)")
-    vocaset.add_argument("--masks", type=Path, metavar="PKL",
-                         help="FLAME region masks (default: RAW_DIR/FLAME_masks.pkl when present)")
-    vocaset.add_argument("--lip-region", default="lips", metavar="NAME",
-                         help="mask written to regions/lve.txt (default: %(default)s)")
-    vocaset.add_argument("--upper-face", default="forehead,eye_region", metavar="NAMES",
-                         help="comma-separated masks whose union is regions/fdd.txt (default: %(default)s)")
+    vocaset.add_argument(
+        "--mesh",
+        type=Path,
+        metavar="PLY",
+        help="FLAME triangles (default: RAW_DIR/FLAME_sample.ply when present)",
+    )
+    vocaset.add_argument(
+        "--masks",
+        type=Path,
+        metavar="PKL",
+        help="FLAME region masks (default: RAW_DIR/FLAME_masks.pkl when present)",
+    )
+    vocaset.add_argument(
+        "--lip-region",
+        default="lips",
+        metavar="NAME",
+        help="mask written to regions/lve.txt (default: %(default)s)",
+    )
+    vocaset.add_argument(
+        "--upper-face",
+        default="forehead,eye_region",
+        metavar="NAMES",
+        help="comma-separated masks whose union is regions/fdd.txt (default: %(default)s)",
+    )
     vocaset.set_defaults(run=run_vocaset)
 
     biwi = datasets.add_parser(
@@ -48,19 +64,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     _common(biwi, default_fps=25)
-    biwi.add_argument("--regions", type=Path, metavar="DIR",
-                      help="folder with lve.txt (lips) and fdd.txt (upper face), e.g. CodeTalker's BIWI/regions")
+    biwi.add_argument(
+        "--regions",
+        type=Path,
+        metavar="DIR",
+        help="folder with lve.txt (lips) and fdd.txt (upper face), e.g. CodeTalker's BIWI/regions",
+    )
     biwi.set_defaults(run=run_biwi)
 
 
 def _common(parser: argparse.ArgumentParser, *, default_fps: int) -> None:
     parser.add_argument("raw_dir", type=Path, metavar="RAW_DIR", help="the raw release")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="DATA_DIR",
-                        help="the processed dataset to write (created if missing)")
-    parser.add_argument("--fps", type=float, default=default_fps,
-                        help="frame rate models train at (default: %(default)s)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="rewrite clips that already exist instead of skipping them")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="DATA_DIR",
+        help="the processed dataset to write (created if missing)",
+    )
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=default_fps,
+        help="frame rate models train at (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="rewrite clips that already exist instead of skipping them",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 

@@ -202,7 +202,9 @@ def extract_audio(video: Path) -> tuple[np.ndarray, int]:
             stream = container.streams.audio[0]
             channels = stream.codec_context.channels or 1
             rate = stream.codec_context.sample_rate
-            resampler = av.AudioResampler(format="s16", layout=stream.codec_context.layout.name, rate=rate)
+            resampler = av.AudioResampler(
+                format="s16", layout=stream.codec_context.layout.name, rate=rate
+            )
             chunks = []
             for frame in container.decode(stream):
                 chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
@@ -230,47 +232,70 @@ def prepare_biwi(
     """
     raw_dir = Path(raw_dir)
     report = PrepareReport(out_dir=Path(out_dir))
-    faces_dir, scans_dir, videos_dir = raw_dir / "faces", raw_dir / "rigid_scans", raw_dir / "videos"
+    faces_dir, scans_dir, videos_dir = (
+        raw_dir / "faces",
+        raw_dir / "rigid_scans",
+        raw_dir / "videos",
+    )
     if not raw_dir.is_dir():
         raise InputError(raw_dir, "no such directory")
     missing = [d.name for d in (faces_dir, scans_dir) if not d.is_dir()]
     if missing:
         raise InputError(raw_dir, f"not a BIWI release: missing the folder(s) {', '.join(missing)}")
     if not videos_dir.is_dir():
-        raise InputError(raw_dir, "not a BIWI release: missing the folder videos (the audio is taken from it)")
+        raise InputError(
+            raw_dir, "not a BIWI release: missing the folder videos (the audio is taken from it)"
+        )
 
-    subjects = sorted(p.name for p in faces_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    subjects = sorted(
+        p.name for p in faces_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
     if not subjects:
         raise InputError(faces_dir, "holds no subject folders")
     templates, faces = _read_templates(scans_dir, subjects)
     n_vertices = len(next(iter(templates.values())))
     lip, upper = _read_regions(options.regions, n_vertices) if options.regions else (None, None)
 
-    writer = DatasetWriter(out_dir, name="biwi", fps=options.fps, file_fps=FPS, overwrite=options.overwrite)
+    writer = DatasetWriter(
+        out_dir, name="biwi", fps=options.fps, file_fps=FPS, overwrite=options.overwrite
+    )
     writer.write_templates(templates)
     reference = subjects[0]
     writer.write_mesh(np.mean(np.stack(list(templates.values())), axis=0), faces[reference])
     if lip is not None:
         writer.write_regions(lip=lip, upper_face=upper)
     else:
-        report.warn("no --regions: regions/lve.txt and fdd.txt not written (CodeTalker's BIWI/regions has them)")
+        report.warn(
+            "no --regions: regions/lve.txt and fdd.txt not written "
+            "(CodeTalker's BIWI/regions has them)"
+        )
 
-    work = [(s, q, sources) for s in subjects for q, sources in sequence_sources(faces_dir / s).items()]
+    work = [
+        (s, q, sources) for s in subjects for q, sources in sequence_sources(faces_dir / s).items()
+    ]
     complete = []
-    for subject, sentence, sources in progress(work, total=len(work), desc="biwi", enabled=options.progress):
+    for subject, sentence, sources in progress(
+        work, total=len(work), desc="biwi", enabled=options.progress
+    ):
         if "_" in sentence:
             report.warn(f"{subject}/{sources[0].name}: skipped, sentence names may not contain '_'")
             continue
         video = videos_dir / f"{subject}_{sentence}.flv"
         if not video.is_file():
-            report.warn(f"{clip_name(subject, sentence)}: skipped, no video {video.name} to take the audio from")
+            report.warn(
+                f"{clip_name(subject, sentence)}: skipped, "
+                f"no video {video.name} to take the audio from"
+            )
             continue
         try:  # read both halves of the clip before writing either
             motion = audio = None
             if writer.needs_vertices(subject, sentence):
                 frames = _read_first_source(sources)
                 if frames.shape[1] != n_vertices:
-                    raise InputError(sources[0], f"frames have {frames.shape[1]} vertices, the templates {n_vertices}")
+                    raise InputError(
+                        sources[0],
+                        f"frames have {frames.shape[1]} vertices, the templates {n_vertices}",
+                    )
                 motion = normalize_sequence(frames, faces[subject])
             if writer.needs_audio(subject, sentence):
                 audio = extract_audio(video)
@@ -284,11 +309,15 @@ def prepare_biwi(
         report.count(motion is not None or audio is not None)
         complete.append(clip_name(subject, sentence))
     writer.write_splits(restrict_splits(biwi_splits(), complete))
-    writer.finish({"source": {"dataset": "BIWI", "normalisation": "rotate pi about x, centre, / sqrt(area)"}})
+    writer.finish(
+        {"source": {"dataset": "BIWI", "normalisation": "rotate pi about x, centre, / sqrt(area)"}}
+    )
     return report
 
 
-def _read_templates(scans_dir: Path, subjects: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _read_templates(
+    scans_dir: Path, subjects: list[str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Normalised templates {subject: (N, 3)} and the triangles of each subject's OBJ."""
     from selftalk.mesh import read_mesh
 

@@ -109,9 +109,16 @@ class _Checker:
         expected = self.meta.n_vertices if self.meta else None
         for subject, template in self.templates.items():
             if expected is not None and len(template) != expected:
-                self.problem("templates", path, f"the template of {subject} has {len(template)} vertices, meta.json says {expected}")
+                self.problem(
+                    "templates",
+                    path,
+                    f"the template of {subject} has {len(template)} vertices, "
+                    f"meta.json says {expected}",
+                )
             if not np.all(np.isfinite(template)):
-                self.problem("templates", path, f"the template of {subject} contains NaN or infinite values")
+                self.problem(
+                    "templates", path, f"the template of {subject} contains NaN or infinite values"
+                )
 
     def check_mesh(self) -> int | None:
         from selftalk.mesh import read_mesh
@@ -126,7 +133,11 @@ class _Checker:
             self.problem("mesh", path, error.problem)
             return None
         if self.meta and len(mesh.vertices) != self.meta.n_vertices:
-            self.problem("mesh", path, f"has {len(mesh.vertices)} vertices, meta.json says {self.meta.n_vertices}")
+            self.problem(
+                "mesh",
+                path,
+                f"has {len(mesh.vertices)} vertices, meta.json says {self.meta.n_vertices}",
+            )
         if len(mesh.faces) == 0:
             self.warning("mesh", path, "has no triangles: it cannot be rendered")
         return len(mesh.vertices)
@@ -134,12 +145,19 @@ class _Checker:
     def check_regions(self, n_vertices: int | None) -> None:
         from selftalk.topology import read_indices
 
-        for path, required in ((self.layout.lip_region_path, True), (self.layout.upper_face_region_path, False)):
+        for path, required in (
+            (self.layout.lip_region_path, True),
+            (self.layout.upper_face_region_path, False),
+        ):
             if not path.exists():
                 if required:
-                    self.problem("regions", path, "no lip region file: the lip reader and LVE need it")
+                    self.problem(
+                        "regions", path, "no lip region file: the lip reader and LVE need it"
+                    )
                 else:
-                    self.warning("regions", path, "no upper-face region file: FDD cannot be computed")
+                    self.warning(
+                        "regions", path, "no upper-face region file: FDD cannot be computed"
+                    )
                 continue
             try:
                 indices = read_indices(path)
@@ -147,7 +165,11 @@ class _Checker:
                 self.problem("regions", path, error.problem)
                 continue
             if indices.min() < 0 or (n_vertices is not None and indices.max() >= n_vertices):
-                self.problem("regions", path, f"names vertex {int(indices.max())}, outside 0..{(n_vertices or 0) - 1}")
+                self.problem(
+                    "regions",
+                    path,
+                    f"names vertex {int(indices.max())}, outside 0..{(n_vertices or 0) - 1}",
+                )
 
     # clips
     def check_clips(self, progress: Callable | None) -> None:
@@ -161,12 +183,20 @@ class _Checker:
             try:
                 subject, _ = split_clip_name(name)
             except ValueError:
-                self.problem("clip-name", (audio.get(name) or motion[name]), "not named {subject}_{sentence}")
+                self.problem(
+                    "clip-name", (audio.get(name) or motion[name]), "not named {subject}_{sentence}"
+                )
                 continue
             if name not in motion:
-                self.problem("audio-without-motion", audio[name], "audio without motion (no vertices_npy file)")
+                self.problem(
+                    "audio-without-motion",
+                    audio[name],
+                    "audio without motion (no vertices_npy file)",
+                )
             if name not in audio:
-                self.problem("motion-without-audio", motion[name], "motion without audio (no file in wav/)")
+                self.problem(
+                    "motion-without-audio", motion[name], "motion without audio (no file in wav/)"
+                )
             if self.templates and subject not in self.templates:
                 subjects_without_template[subject] = subjects_without_template.get(subject, 0) + 1
             frames = self.check_motion(motion[name], subject) if name in motion else None
@@ -177,33 +207,52 @@ class _Checker:
                     self.problem(
                         "duration",
                         motion[name],
-                        f"motion lasts {motion_seconds:.2f} s ({frames} frames at {self.meta.file_fps:g} fps), "
+                        f"motion lasts {motion_seconds:.2f} s "
+                        f"({frames} frames at {self.meta.file_fps:g} fps), "
                         f"audio {seconds:.2f} s (tolerance {self.tolerance:g} s)",
                     )
         for subject, count in sorted(subjects_without_template.items()):
-            self.problem("missing-template", self.layout.templates_path, f"no template for {subject} ({count} clips)")
+            self.problem(
+                "missing-template",
+                self.layout.templates_path,
+                f"no template for {subject} ({count} clip{'s' if count != 1 else ''})",
+            )
 
     def check_motion(self, path: Path, subject: str) -> int | None:
         try:
             motion = np.load(path, mmap_mode="r", allow_pickle=False)
         except Exception as error:  # bad header, pickled object arrays, truncated data…
-            self.problem("motion-unreadable", path, f"not a readable .npy array ({_first_line(error)})")
+            self.problem(
+                "motion-unreadable", path, f"not a readable .npy array ({_first_line(error)})"
+            )
             return None
         if motion.ndim != 2 or len(motion) == 0 or not np.issubdtype(motion.dtype, np.number):
-            self.problem("motion-unreadable", path, f"expected (T, V*3) numbers with T > 0, got {motion.dtype} {motion.shape}")
+            self.problem(
+                "motion-unreadable",
+                path,
+                f"expected (T, V*3) numbers with T > 0, got {motion.dtype} {motion.shape}",
+            )
             return None
         template = self.templates.get(subject)
-        expected = len(template) if template is not None else (self.meta.n_vertices if self.meta else None)
+        expected = (
+            len(template) if template is not None else (self.meta.n_vertices if self.meta else None)
+        )
         if expected is not None and motion.shape[1] != 3 * expected:
             self.problem(
-                "vertex-count", path,
-                f"{motion.shape[1]} values a frame ({motion.shape[1] / 3:g} vertices), the template has {expected} vertices",
+                "vertex-count",
+                path,
+                f"{motion.shape[1]} values a frame ({motion.shape[1] / 3:g} vertices), "
+                f"the template has {expected} vertices",
             )
         bad_frames = 0
         for start in range(0, len(motion), 256):  # chunks: BIWI frames are 70110 values each
             bad_frames += int((~np.isfinite(motion[start : start + 256])).any(axis=1).sum())
         if bad_frames:
-            self.problem("non-finite", path, f"{bad_frames} of {len(motion)} frames contain NaN or infinite values")
+            self.problem(
+                "non-finite",
+                path,
+                f"{bad_frames} of {len(motion)} frames contain NaN or infinite values",
+            )
         return len(motion)
 
     def check_audio(self, path: Path) -> float | None:
@@ -241,11 +290,28 @@ class _Checker:
         for split, members in splits.items():
             unknown = sorted(set(members) - subjects)
             if unknown:
-                self.problem("split-unknown-subject", path, f"split {split!r} names unknown subject(s) {', '.join(unknown)}")
-            missing = [f"{s}_{q}" for s in members if s in subjects for q in members[s] if f"{s}_{q}" not in clips]
+                self.problem(
+                    "split-unknown-subject",
+                    path,
+                    f"split {split!r} names unknown subject(s) {', '.join(unknown)}",
+                )
+            missing = [
+                f"{s}_{q}"
+                for s in members
+                if s in subjects
+                for q in members[s]
+                if f"{s}_{q}" not in clips
+            ]
             if missing:
-                shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-                self.problem("split-missing-clip", path, f"split {split!r} names {len(missing)} clip(s) without audio or motion: {shown}")
+                shown = ", ".join(missing[:5]) + (
+                    f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+                )
+                self.problem(
+                    "split-missing-clip",
+                    path,
+                    f"split {split!r} names {len(missing)} clip(s) "
+                    f"without audio or motion: {shown}",
+                )
 
 
 def check_dataset(

@@ -77,7 +77,9 @@ class TalkingFaceDataset(Dataset):
         try:
             self.frame_step = frame_step(meta.file_fps, self.fps)
         except ValueError as error:
-            raise InputError(self.layout.meta_path, f"cannot load at {self.fps} fps: {error}") from None
+            raise InputError(
+                self.layout.meta_path, f"cannot load at {self.fps} fps: {error}"
+            ) from None
         self.sample_rate = sample_rate
         self.names = self._resolve_clips(split, splits_file)
         self._audio_paths = [self.layout.audio_path(n) for n in self.names]
@@ -87,7 +89,9 @@ class TalkingFaceDataset(Dataset):
         templates = self.layout.templates()
         missing = [s for s in self.subjects if s not in templates]
         if missing:
-            raise InputError(self.layout.templates_path, f"no template for subject(s) {', '.join(missing)}")
+            raise InputError(
+                self.layout.templates_path, f"no template for subject(s) {', '.join(missing)}"
+            )
         self.templates = {s: templates[s] for s in self.subjects}
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = {} if cache else None
 
@@ -109,7 +113,9 @@ class TalkingFaceDataset(Dataset):
         available = set(self.layout.clips())
         absent = [n for n in names if n not in available]
         if absent:
-            shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+            shown = ", ".join(absent[:5]) + (
+                f" and {len(absent) - 5} more" if len(absent) > 5 else ""
+            )
             label = f"split {split!r}" if isinstance(split, str) else "the split"
             raise InputError(
                 self.layout.root,
@@ -145,7 +151,9 @@ class TalkingFaceDataset(Dataset):
         n_vertices = len(self.templates[self.clip_subjects[index]])
         if motion.ndim != 2 or motion.shape[1] != 3 * n_vertices or len(motion) == 0:
             raise InputError(
-                path, f"expected (T, {3 * n_vertices}) motion for the subject's template, got {motion.shape}"
+                path,
+                f"expected (T, {3 * n_vertices}) motion for the subject's template, "
+                f"got {motion.shape}",
             )
         return np.array(motion[:: self.frame_step], dtype=np.float32).reshape(-1, n_vertices, 3)
 
@@ -171,7 +179,9 @@ def collate(clips: Sequence[Clip]) -> Batch:
     audio_lengths = torch.tensor([len(c.audio) for c in clips], dtype=torch.int64)
     frame_lengths = torch.tensor([len(c.vertices) for c in clips], dtype=torch.int64)
     audio = torch.zeros(len(clips), int(audio_lengths.max()), dtype=torch.float32)
-    vertices = torch.zeros(len(clips), int(frame_lengths.max()), *clips[0].template.shape, dtype=torch.float32)
+    vertices = torch.zeros(
+        len(clips), int(frame_lengths.max()), *clips[0].template.shape, dtype=torch.float32
+    )
     for i, clip in enumerate(clips):
         audio[i, : len(clip.audio)] = clip.audio
         vertices[i, : len(clip.vertices)] = clip.vertices

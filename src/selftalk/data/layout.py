@@ -47,7 +47,16 @@ UPPER_FACE_REGION_FILE = "regions/fdd.txt"
 AUDIO_DIR = "wav"
 VERTICES_DIR = "vertices_npy"
 
-_RESERVED_META_KEYS = {"format", "version", "name", "fps", "file_fps", "n_vertices", "subjects", "clips"}
+_RESERVED_META_KEYS = {
+    "format",
+    "version",
+    "name",
+    "fps",
+    "file_fps",
+    "n_vertices",
+    "subjects",
+    "clips",
+}
 _NAME_PART = re.compile(r"^[^/\\\s]+$")
 
 
@@ -57,7 +66,9 @@ _NAME_PART = re.compile(r"^[^/\\\s]+$")
 def clip_name(subject: str, sentence: str) -> str:
     """``{subject}_{sentence}``; the sentence may not contain ``_`` (the subject may)."""
     if not subject or not _NAME_PART.match(subject):
-        raise ValueError(f"bad subject name {subject!r}: it must be non-empty, without spaces or slashes")
+        raise ValueError(
+            f"bad subject name {subject!r}: it must be non-empty, without spaces or slashes"
+        )
     if not sentence or "_" in sentence or not _NAME_PART.match(sentence):
         raise ValueError(
             f"bad sentence name {sentence!r}: it must be non-empty, without '_', spaces or slashes"
@@ -126,7 +137,9 @@ class DatasetMeta:
         if obj.get("format", FORMAT) != FORMAT:
             raise InputError(path, f"format is {obj.get('format')!r}, expected {FORMAT!r}")
         if int(obj.get("version", VERSION)) > VERSION:
-            raise InputError(path, f"version {obj['version']} is newer than this selftalk reads ({VERSION})")
+            raise InputError(
+                path, f"version {obj['version']} is newer than this selftalk reads ({VERSION})"
+            )
         try:
             fps = _positive_number(obj, "fps")
             file_fps = _positive_number(obj, "file_fps", default=fps)
@@ -186,7 +199,7 @@ def read_meta(data_dir: str | Path) -> DatasetMeta:
 
 
 def read_templates(path: str | Path) -> dict[str, np.ndarray]:
-    """Subject templates from ``templates.npz`` (or a legacy ``templates.pkl``): {subject: (V, 3) float32}.
+    """{subject: (V, 3) float32} templates from ``templates.npz`` or a legacy ``templates.pkl``.
 
     The pickle goes through the data-only unpickler, so a hostile file runs no code.
     """
@@ -286,7 +299,7 @@ class DatasetLayout:
         return read_meta(self.root)
 
     def audio_files(self) -> dict[str, Path]:
-        """{clip name: audio file}; when a stem has several formats the first of AUDIO_SUFFIXES wins."""
+        """{clip name: audio file}; of several formats of one stem, the first of AUDIO_SUFFIXES."""
         return _files_by_stem(self.audio_dir, AUDIO_SUFFIXES)
 
     def vertex_files(self) -> dict[str, Path]:
@@ -357,7 +370,9 @@ def _soundfile_subtype(dtype: np.dtype) -> str:
         np.dtype(np.float64): "DOUBLE",
     }
     if dtype not in subtypes:
-        raise ValueError(f"cannot store {dtype} audio samples (use int16, int32, uint8, float32 or float64)")
+        raise ValueError(
+            f"cannot store {dtype} audio samples (use int16, int32, uint8, float32 or float64)"
+        )
     return subtypes[dtype]
 
 
@@ -382,12 +397,14 @@ def write_audio(path: str | Path, audio: np.ndarray, sample_rate: int) -> None:
 
 
 def as_motion(vertices: np.ndarray, n_vertices: int | None = None) -> np.ndarray:
-    """(T, V, 3) or (T, V·3) motion → (T, V·3) float32; checks V when ``n_vertices`` is given."""
+    """(T, V, 3) or (T, V·3) motion → (T, V·3) float32; checks V against ``n_vertices``."""
     array = np.asarray(vertices, dtype=np.float32)
     if array.ndim == 3 and array.shape[2] == 3:
         array = array.reshape(len(array), -1)
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0 or array.shape[1] % 3:
-        raise ValueError(f"motion must be (T, V, 3) or (T, V*3) with T > 0, got shape {np.shape(vertices)}")
+        raise ValueError(
+            f"motion must be (T, V, 3) or (T, V*3) with T > 0, got shape {np.shape(vertices)}"
+        )
     if n_vertices is not None and array.shape[1] != 3 * n_vertices:
         raise ValueError(f"motion has {array.shape[1] // 3} vertices, the dataset {n_vertices}")
     return array
@@ -447,13 +464,21 @@ class DatasetWriter:
         return self.overwrite or not self.has_vertices(subject, sentence)
 
     def write_audio(
-        self, subject: str, sentence: str, audio: np.ndarray, sample_rate: int, *, suffix: str = ".wav"
+        self,
+        subject: str,
+        sentence: str,
+        audio: np.ndarray,
+        sample_rate: int,
+        *,
+        suffix: str = ".wav",
     ) -> bool:
         """Write (S,) or (S, C) samples; returns False when skipped (already there)."""
         if not self.needs_audio(subject, sentence):
             return False
         if suffix.lower() not in AUDIO_SUFFIXES:
-            raise ValueError(f"unsupported audio suffix {suffix!r} (use one of {', '.join(AUDIO_SUFFIXES)})")
+            raise ValueError(
+                f"unsupported audio suffix {suffix!r} (use one of {', '.join(AUDIO_SUFFIXES)})"
+            )
         write_audio(self.audio_path(subject, sentence, suffix), audio, sample_rate)
         return True
 
@@ -504,7 +529,11 @@ class DatasetWriter:
 
         vertices = np.asarray(vertices, dtype=np.float32).reshape(-1, 3)
         self._check_vertex_count(len(vertices), "the mesh")
-        if faces is not None and len(faces) and (np.min(faces) < 0 or np.max(faces) >= len(vertices)):
+        if (
+            faces is not None
+            and len(faces)
+            and (np.min(faces) < 0 or np.max(faces) >= len(vertices))
+        ):
             raise ValueError("a face refers to a vertex that does not exist")
         write_mesh(self.root / MESH_FILE, vertices, faces)
 
@@ -521,8 +550,12 @@ class DatasetWriter:
             array = np.asarray(list(indices), dtype=np.int64)
             if array.size == 0:
                 raise ValueError(f"the {label} region is empty")
-            if array.min() < 0 or (self._n_vertices is not None and array.max() >= self._n_vertices):
-                raise ValueError(f"the {label} region refers to vertices outside 0..{self._n_vertices}")
+            if array.min() < 0 or (
+                self._n_vertices is not None and array.max() >= self._n_vertices
+            ):
+                raise ValueError(
+                    f"the {label} region refers to vertices outside 0..{self._n_vertices}"
+                )
             write_indices(self.root / file, array)
 
     def write_splits(self, splits: Mapping[str, Mapping[str, Iterable[str]]]) -> None:

@@ -104,7 +104,9 @@ def validate_splits(obj: object, path: str | Path = "splits") -> Splits:
     return clean
 
 
-def validate_split(obj: object, path: str | Path = "split", label: str = "split") -> dict[str, list[str]]:
+def validate_split(
+    obj: object, path: str | Path = "split", label: str = "split"
+) -> dict[str, list[str]]:
     """Check one {subject: [sentence, …]} split; returns a clean copy."""
     if not isinstance(obj, Mapping):
         raise InputError(path, f"{label}: expected an object {{subject: [sentence, ...]}}")
@@ -117,7 +119,9 @@ def validate_split(obj: object, path: str | Path = "split", label: str = "split"
         sentences = list(sentences)
         bad = [s for s in sentences if not isinstance(s, str) or not s or "_" in s]
         if bad:
-            raise InputError(path, f"{label}: bad sentence name {bad[0]!r} for {subject!r} (no '_' allowed)")
+            raise InputError(
+                path, f"{label}: bad sentence name {bad[0]!r} for {subject!r} (no '_' allowed)"
+            )
         clean[subject] = sentences
     return clean
 
@@ -136,10 +140,14 @@ def read_splits(path: str | Path) -> Splits:
 
 def split_clips(split: Mapping[str, Iterable[str]]) -> list[str]:
     """Clip names ``{subject}_{sentence}`` of one split, sorted."""
-    return sorted(f"{subject}_{sentence}" for subject, sentences in split.items() for sentence in sentences)
+    return sorted(
+        f"{subject}_{sentence}" for subject, sentences in split.items() for sentence in sentences
+    )
 
 
-def restrict_splits(splits: Mapping[str, Mapping[str, Iterable[str]]], clips: Iterable[str]) -> Splits:
+def restrict_splits(
+    splits: Mapping[str, Mapping[str, Iterable[str]]], clips: Iterable[str]
+) -> Splits:
     """Keep only the clips that exist; subjects left without sentences are dropped.
 
     The official splits name every sentence of a range, while real releases miss a few

@@ -99,7 +99,9 @@ def prepare_vocaset(
     else:
         mean = np.mean(np.stack(list(release.templates.values())), axis=0)
         writer.write_mesh(mean, None)
-        report.warn("no FLAME_sample.ply: mesh.ply holds the mean template without triangles (pass --mesh)")
+        report.warn(
+            "no FLAME_sample.ply: mesh.ply holds the mean template without triangles (pass --mesh)"
+        )
     if release.lip is not None:
         writer.write_regions(lip=release.lip, upper_face=release.upper_face)
     else:
@@ -107,9 +109,15 @@ def prepare_vocaset(
 
     keys = sorted(set(release.rows) & set(release.audio))
     for subject, sentence in sorted(set(release.rows) ^ set(release.audio)):
-        lacking = "audio in raw_audio_fixed.pkl" if (subject, sentence) in release.rows else "motion in subj_seq_to_idx.pkl"
+        lacking = (
+            "audio in raw_audio_fixed.pkl"
+            if (subject, sentence) in release.rows
+            else "motion in subj_seq_to_idx.pkl"
+        )
         report.warn(f"{clip_name(subject, sentence)}: skipped, no {lacking}")
-    for subject, sentence in progress(keys, total=len(keys), desc="vocaset", enabled=options.progress):
+    for subject, sentence in progress(
+        keys, total=len(keys), desc="vocaset", enabled=options.progress
+    ):
         wrote = False
         if writer.needs_vertices(subject, sentence):
             motion = _gather(release.verts, release.rows[subject, sentence])
@@ -148,7 +156,8 @@ def _load_release(raw_dir: Path, options: VocasetOptions, report: PrepareReport)
         if len(template) != n_vertices:
             raise InputError(
                 raw_dir / "templates.pkl",
-                f"the template of {subject} has {len(template)} vertices, data_verts.npy {n_vertices}",
+                f"the template of {subject} has {len(template)} vertices, "
+                f"data_verts.npy {n_vertices}",
             )
     for subject in sorted({s for s, _ in rows} - set(templates)):
         report.warn(f"{subject}: no template in templates.pkl")
@@ -160,7 +169,9 @@ def _load_release(raw_dir: Path, options: VocasetOptions, report: PrepareReport)
 
         mesh = read_mesh(mesh_path)
         if len(mesh.vertices) != n_vertices:
-            raise InputError(mesh_path, f"has {len(mesh.vertices)} vertices, data_verts.npy {n_vertices}")
+            raise InputError(
+                mesh_path, f"has {len(mesh.vertices)} vertices, data_verts.npy {n_vertices}"
+            )
         mesh_vertices, faces = mesh.vertices, mesh.faces
 
     masks_path = options.masks or _optional(raw_dir / "FLAME_masks.pkl")
@@ -189,7 +200,12 @@ def _open_verts(path: Path) -> np.ndarray:
     except Exception as error:  # bad magic, truncated header, object arrays…
         raise InputError(path, f"not a readable .npy array ({error})") from None
     size = int(np.prod(verts.shape[1:])) if verts.ndim >= 2 else 0
-    if verts.ndim not in (2, 3) or size == 0 or size % 3 or (verts.ndim == 3 and verts.shape[2] != 3):
+    if (
+        verts.ndim not in (2, 3)
+        or size == 0
+        or size % 3
+        or (verts.ndim == 3 and verts.shape[2] != 3)
+    ):
         raise InputError(path, f"expected (frames, V, 3) vertex positions, got shape {verts.shape}")
     if not np.issubdtype(verts.dtype, np.floating):
         raise InputError(path, f"expected floating-point vertex positions, got {verts.dtype}")
@@ -207,18 +223,24 @@ def _read_rows(path: Path, n_rows: int) -> dict[tuple[str, str], np.ndarray]:
     index = _as_dict(load_pickle(path), path, "{subject: {sentence: {frame: row}}}")
     rows: dict[tuple[str, str], np.ndarray] = {}
     for subject, sequences in index.items():
-        for sentence, frames in _as_dict(sequences, path, f"{{sentence: ...}} for {subject}").items():
+        for sentence, frames in _as_dict(
+            sequences, path, f"{{sentence: ...}} for {subject}"
+        ).items():
             frames = _as_dict(frames, path, f"{{frame: row}} for {subject} {sentence}")
             if not frames:
                 continue
             try:
                 pairs = sorted((int(frame), int(row)) for frame, row in frames.items())
             except (TypeError, ValueError):
-                raise InputError(path, f"{subject} {sentence}: frame numbers and rows must be integers") from None
+                raise InputError(
+                    path, f"{subject} {sentence}: frame numbers and rows must be integers"
+                ) from None
             ordered = np.asarray([row for _, row in pairs], dtype=np.int64)
             if ordered.min() < 0 or ordered.max() >= n_rows:
                 raise InputError(
-                    path, f"{subject} {sentence}: row {int(ordered.max())} is outside data_verts.npy ({n_rows} rows)"
+                    path,
+                    f"{subject} {sentence}: row {int(ordered.max())} is outside "
+                    f"data_verts.npy ({n_rows} rows)",
                 )
             rows[str(subject), str(sentence)] = ordered
     if not rows:
@@ -231,13 +253,17 @@ def _read_audio(path: Path) -> dict[tuple[str, str], tuple[np.ndarray, int]]:
     raw = _as_dict(load_pickle(path), path, "{subject: {sentence: {'audio', 'sample_rate'}}}")
     audio: dict[tuple[str, str], tuple[np.ndarray, int]] = {}
     for subject, sequences in raw.items():
-        for sentence, entry in _as_dict(sequences, path, f"{{sentence: ...}} for {subject}").items():
+        for sentence, entry in _as_dict(
+            sequences, path, f"{{sentence: ...}} for {subject}"
+        ).items():
             entry = _as_dict(entry, path, f"{{'audio', 'sample_rate'}} for {subject} {sentence}")
             if "audio" not in entry or "sample_rate" not in entry:
                 raise InputError(path, f"{subject} {sentence}: needs 'audio' and 'sample_rate'")
             samples = np.asarray(entry["audio"])
             if samples.ndim not in (1, 2) or not np.issubdtype(samples.dtype, np.number):
-                raise InputError(path, f"{subject} {sentence}: audio must be a 1-D or 2-D numeric array")
+                raise InputError(
+                    path, f"{subject} {sentence}: audio must be a 1-D or 2-D numeric array"
+                )
             if samples.dtype not in (np.int16, np.int32, np.uint8, np.float32, np.float64):
                 samples = samples.astype(np.float32)
             rate = int(entry["sample_rate"])
@@ -247,19 +273,25 @@ def _read_audio(path: Path) -> dict[tuple[str, str], tuple[np.ndarray, int]]:
     return audio
 
 
-def _read_regions(path: Path, options: VocasetOptions, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+def _read_regions(
+    path: Path, options: VocasetOptions, n_vertices: int
+) -> tuple[np.ndarray, np.ndarray]:
     masks = _as_dict(load_pickle(path), path, "{region name: vertex indices}")
     wanted = (options.lip_region, *options.upper_face_regions)
     absent = [name for name in wanted if name not in masks]
     if absent:
-        raise InputError(path, f"has no region {', '.join(absent)} (it has: {', '.join(map(str, masks))})")
+        raise InputError(
+            path, f"has no region {', '.join(absent)} (it has: {', '.join(map(str, masks))})"
+        )
 
     def indices(name: str) -> np.ndarray:
         array = np.asarray(masks[name]).reshape(-1)
         if not np.issubdtype(array.dtype, np.integer) or array.size == 0:
             raise InputError(path, f"region {name!r} is not a list of vertex indices")
         if array.min() < 0 or array.max() >= n_vertices:
-            raise InputError(path, f"region {name!r} refers to vertices outside 0..{n_vertices - 1}")
+            raise InputError(
+                path, f"region {name!r} refers to vertices outside 0..{n_vertices - 1}"
+            )
         return array.astype(np.int64)
 
     lip = indices(options.lip_region)
