@@ -1,6 +1,6 @@
 """Speed of dataset preparation and loading at the real datasets' sizes (synthetic content).
 
-    python benchmarks/data_prepare.py [--frames 100] [--clips 8] [--out benchmarks/results/data.json]
+    python benchmarks/data_prepare.py [--frames 100] [--clips 8] [--out FILE]
 
 BIWI: a 23370-vertex topology (46k triangles), .vl frames in a tar, an FLV with audio;
 measures `prepare biwi` per frame. VOCASET: 5023 vertices at 60 fps in a memory-mapped
