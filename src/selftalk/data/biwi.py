@@ -302,6 +302,9 @@ def prepare_biwi(
         except InputError as error:
             report.fail(str(error))
             continue
+        except ValueError as error:  # a frame of zero area
+            report.fail(f"{clip_name(subject, sentence)}: {error}")
+            continue
         if motion is not None:
             writer.write_vertices(subject, sentence, motion)
         if audio is not None:

@@ -164,11 +164,15 @@ class _Checker:
             except InputError as error:
                 self.problem("regions", path, error.problem)
                 continue
-            if indices.min() < 0 or (n_vertices is not None and indices.max() >= n_vertices):
+            if indices.min() < 0:
+                self.problem(
+                    "regions", path, f"names vertex {int(indices.min())}, a negative index"
+                )
+            elif n_vertices is not None and indices.max() >= n_vertices:
                 self.problem(
                     "regions",
                     path,
-                    f"names vertex {int(indices.max())}, outside 0..{(n_vertices or 0) - 1}",
+                    f"names vertex {int(indices.max())}, outside 0..{n_vertices - 1}",
                 )
 
     # clips

@@ -550,11 +550,12 @@ class DatasetWriter:
             array = np.asarray(list(indices), dtype=np.int64)
             if array.size == 0:
                 raise ValueError(f"the {label} region is empty")
-            if array.min() < 0 or (
-                self._n_vertices is not None and array.max() >= self._n_vertices
-            ):
+            if array.min() < 0:
+                raise ValueError(f"the {label} region holds a negative vertex index")
+            if self._n_vertices is not None and array.max() >= self._n_vertices:
                 raise ValueError(
-                    f"the {label} region refers to vertices outside 0..{self._n_vertices}"
+                    f"the {label} region refers to vertex {int(array.max())}, "
+                    f"outside 0..{self._n_vertices - 1}"
                 )
             write_indices(self.root / file, array)
 

@@ -151,7 +151,7 @@ def restrict_splits(
     """Keep only the clips that exist; subjects left without sentences are dropped.
 
     The official splits name every sentence of a range, while real releases miss a few
-    (VOCASET has 475 of its 480 sequences); a prepared dataset records what it holds.
+    sequences; a prepared dataset records what it holds.
     """
     present = set(clips)
     restricted: Splits = {}
