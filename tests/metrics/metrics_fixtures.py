@@ -18,7 +18,9 @@ def naive_lve(pairs, lip) -> float:
     total, frames = 0.0, 0
     for pred, gt in pairs:
         for t in range(min(len(pred), len(gt))):
-            worst = max(sum((float(pred[t][v][c]) - float(gt[t][v][c])) ** 2 for c in range(3)) for v in lip)
+            worst = max(
+                sum((float(pred[t][v][c]) - float(gt[t][v][c])) ** 2 for c in range(3)) for v in lip
+            )
             total += worst
             frames += 1
     return total / frames
@@ -42,7 +44,10 @@ def _naive_dynamics(motion, template, upper) -> float:
     """Mean over upper vertices of the population std over time of |motion - template|²."""
     stds = []
     for v in upper:
-        values = [sum((float(frame[v][c]) - float(template[v][c])) ** 2 for c in range(3)) for frame in motion]
+        values = [
+            sum((float(frame[v][c]) - float(template[v][c])) ** 2 for c in range(3))
+            for frame in motion
+        ]
         mean = sum(values) / len(values)
         stds.append(math.sqrt(sum((x - mean) ** 2 for x in values) / len(values)))
     return sum(stds) / len(stds)
@@ -53,7 +58,9 @@ def naive_fdd(triples, upper) -> float:
     values = []
     for pred, gt, template in triples:
         n = min(len(pred), len(gt))
-        values.append(_naive_dynamics(gt[:n], template, upper) - _naive_dynamics(pred[:n], template, upper))
+        values.append(
+            _naive_dynamics(gt[:n], template, upper) - _naive_dynamics(pred[:n], template, upper)
+        )
     return sum(values) / len(values)
 
 
@@ -62,7 +69,8 @@ def naive_lrp(pairs, lip, rho) -> float:
     for pred, gt in pairs:
         for t in range(min(len(pred), len(gt))):
             ok = all(
-                math.sqrt(sum((float(pred[t][v][c]) - float(gt[t][v][c])) ** 2 for c in range(3))) < rho
+                math.sqrt(sum((float(pred[t][v][c]) - float(gt[t][v][c])) ** 2 for c in range(3)))
+                < rho
                 for v in lip
             )
             readable += ok
@@ -113,7 +121,9 @@ def make_dataset(
     for i, (subject, sentence) in enumerate((s, t) for s in subjects for t in sentences):
         clip = f"{subject}_{sentence}"
         n = frames[i % len(frames)]
-        stored = templates[subject][None] + 0.1 * rng.normal(size=(n * step, n_vertices, 3)).astype(np.float32)
+        stored = templates[subject][None] + 0.1 * rng.normal(size=(n * step, n_vertices, 3)).astype(
+            np.float32
+        )
         np.save(root / "vertices_npy" / f"{clip}.npy", stored.reshape(n * step, -1))
         gt[clip] = stored[::step]
         clips.append(clip)
@@ -121,7 +131,10 @@ def make_dataset(
     (root / "regions").mkdir()
     (root / "regions" / "lve.txt").write_text(", ".join(map(str, lip)))
     (root / "regions" / "fdd.txt").write_text(", ".join(map(str, upper)))
-    splits = {"train": {subjects[0]: [sentences[0]]}, "test": {s: list(sentences) for s in subjects}}
+    splits = {
+        "train": {subjects[0]: [sentences[0]]},
+        "test": {s: list(sentences) for s in subjects},
+    }
     (root / "splits.json").write_text(json.dumps(splits))
     meta = {
         "format": "selftalk-dataset",

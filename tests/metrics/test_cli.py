@@ -40,10 +40,22 @@ def test_end_to_end_numbers_json_and_plots(tmp_path, selftalk, capsys):
     rng = np.random.default_rng(0)
     preds = _predict(ds, tmp_path / "pred", rng, offsets={"SubA_s02": 3}, flat=True)
     out = tmp_path / "out" / "report.json"
-    code = selftalk([
-        "metrics", "--pred", str(tmp_path / "pred"), "--data", str(tmp_path / "data"),
-        "--rho", "0.1", "0.2", "-o", str(out), "--plots", str(tmp_path / "plots"),
-    ])
+    code = selftalk(
+        [
+            "metrics",
+            "--pred",
+            str(tmp_path / "pred"),
+            "--data",
+            str(tmp_path / "data"),
+            "--rho",
+            "0.1",
+            "0.2",
+            "-o",
+            str(out),
+            "--plots",
+            str(tmp_path / "plots"),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     report = json.loads(out.read_text())
@@ -94,16 +106,33 @@ def test_short_predictions_warn_or_fail(tmp_path, selftalk, capsys):
 
 
 def test_cer_from_hypotheses_and_meta_transcripts(tmp_path, selftalk, capsys):
-    texts = {"SubA_s01": "Hello world.", "SubA_s02": "Good day", "SubB_s01": "Yes", "SubB_s02": "No"}
+    texts = {
+        "SubA_s01": "Hello world.",
+        "SubA_s02": "Good day",
+        "SubB_s01": "Yes",
+        "SubB_s02": "No",
+    }
     ds = make_dataset(tmp_path / "data", transcripts=texts)
     _predict(ds, tmp_path / "pred", np.random.default_rng(3))
     hyp = {"SubA_s01": "HELO WORLD", "SubA_s02": "GOOD DAY", "SubB_s01": "YES"}
     (tmp_path / "hyp.json").write_text(json.dumps(hyp))
     out = tmp_path / "r.json"
-    assert selftalk([
-        "metrics", "--pred", str(tmp_path / "pred"), "--data", str(tmp_path / "data"),
-        "--hypotheses", str(tmp_path / "hyp.json"), "-o", str(out),
-    ]) == 0
+    assert (
+        selftalk(
+            [
+                "metrics",
+                "--pred",
+                str(tmp_path / "pred"),
+                "--data",
+                str(tmp_path / "data"),
+                "--hypotheses",
+                str(tmp_path / "hyp.json"),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     # 1 edit over "HELLO WORLD" + "GOOD DAY" + "YES" = 11 + 8 + 3 characters
     assert report["metrics"]["cer"] == pytest.approx(1 / 22)
@@ -128,14 +157,25 @@ def test_bad_inputs_give_one_line_errors(tmp_path, selftalk, capsys):
     assert "no split 'nope'" in capsys.readouterr().err
     assert selftalk([*args, "--rho", "-1"]) == 2
     assert "positive" in capsys.readouterr().err
-    assert selftalk(["metrics", "--pred", str(tmp_path / "none"), "--data", str(tmp_path / "data")]) == 2
+    assert (
+        selftalk(["metrics", "--pred", str(tmp_path / "none"), "--data", str(tmp_path / "data")])
+        == 2
+    )
     assert "no such prediction directory" in capsys.readouterr().err
 
 
 def test_scales_and_default_rho(tmp_path, selftalk, capsys):
     ds = make_dataset(tmp_path / "data", name="vocaset")
     _predict(ds, tmp_path / "pred", np.random.default_rng(5))
-    args = ["metrics", "--pred", str(tmp_path / "pred"), "--data", str(tmp_path / "data"), "-o", str(tmp_path / "r.json")]
+    args = [
+        "metrics",
+        "--pred",
+        str(tmp_path / "pred"),
+        "--data",
+        str(tmp_path / "data"),
+        "-o",
+        str(tmp_path / "r.json"),
+    ]
     assert selftalk(args) == 0
     out = capsys.readouterr().out
     report = json.loads((tmp_path / "r.json").read_text())

@@ -62,7 +62,7 @@ def test_zero_error():
 
 
 def test_one_frame_clip():
-    (pred, gt, template), = _clips(np.random.default_rng(4), [1])
+    ((pred, gt, template),) = _clips(np.random.default_rng(4), [1])
     errors = clip_errors(pred, gt, template, lip=LIP, upper=UPPER)
     assert errors.frames == 1
     assert errors.lve == pytest.approx(naive_lve([(pred, gt)], LIP), rel=1e-12)
@@ -71,7 +71,7 @@ def test_one_frame_clip():
 
 def test_longer_prediction_is_cut_to_ground_truth():
     rng = np.random.default_rng(5)
-    (pred, gt, template), = _clips(rng, [6], pred_offsets=[4])
+    ((pred, gt, template),) = _clips(rng, [6], pred_offsets=[4])
     errors = clip_errors(pred, gt, template, lip=LIP, upper=UPPER)
     assert (errors.pred_frames, errors.gt_frames, errors.frames) == (10, 6, 6)
     assert not errors.short
@@ -84,7 +84,7 @@ def test_longer_prediction_is_cut_to_ground_truth():
 
 
 def test_shorter_prediction_is_compared_on_shared_frames_and_flagged():
-    (pred, gt, template), = _clips(np.random.default_rng(6), [8], pred_offsets=[-3])
+    ((pred, gt, template),) = _clips(np.random.default_rng(6), [8], pred_offsets=[-3])
     errors = clip_errors(pred, gt, template, lip=LIP, upper=UPPER)
     assert errors.short and errors.frames == 5
     assert errors.lve == pytest.approx(naive_lve([(pred, gt)], LIP), rel=1e-12)
@@ -106,10 +106,15 @@ def test_fdd_is_signed_and_uses_squared_norm():
 
 def test_flat_and_torch_inputs_and_chunking():
     n = FRAME_CHUNK * 2 + 3  # several chunks in MVE
-    (pred, gt, template), = _clips(np.random.default_rng(8), [n])
+    ((pred, gt, template),) = _clips(np.random.default_rng(8), [n])
     reference = clip_errors(pred, gt, template, lip=LIP, upper=UPPER)
-    flat = clip_errors(pred.reshape(n, -1), torch.from_numpy(gt.reshape(n, -1)), template.reshape(-1),
-                       lip=LIP, upper=UPPER)
+    flat = clip_errors(
+        pred.reshape(n, -1),
+        torch.from_numpy(gt.reshape(n, -1)),
+        template.reshape(-1),
+        lip=LIP,
+        upper=UPPER,
+    )
     assert flat.lve == reference.lve and flat.mve == reference.mve and flat.fdd == reference.fdd
     assert reference.mve == pytest.approx(naive_mve([(pred, gt)]), rel=1e-12)
 
@@ -124,7 +129,9 @@ def test_update_batch_equals_clip_by_clip():
         gt[b, : len(g)] = torch.from_numpy(g)
     templates = torch.from_numpy(np.stack([t for _, _, t in triples]))
     batched = VertexMetrics(lip_indices=LIP, upper_face_indices=UPPER)
-    batched.update_batch(pred, gt, templates, lengths=torch.tensor([4, 7, 2]), names=["a", "b", "c"])
+    batched.update_batch(
+        pred, gt, templates, lengths=torch.tensor([4, 7, 2]), names=["a", "b", "c"]
+    )
     one_by_one = _summary(triples)
     got = batched.compute()
     assert got.lve == pytest.approx(one_by_one.lve, rel=1e-12)
@@ -133,7 +140,7 @@ def test_update_batch_equals_clip_by_clip():
 
 
 def test_no_template_means_no_fdd():
-    (pred, gt, _), = _clips(np.random.default_rng(10), [3])
+    ((pred, gt, _),) = _clips(np.random.default_rng(10), [3])
     metric = VertexMetrics(lip_indices=LIP)
     metric.update(pred, gt)
     assert metric.compute().fdd is None
@@ -163,7 +170,7 @@ def _codetalker_order(triples, lip, upper):
         gts.append(gt)
         preds.append(pred)
 
-        def dynamics(x):  # per vertex (U, T, 3), so time is contiguous as in CodeTalker's arrays
+        def dynamics(x, template=template):  # (U, T, 3): time contiguous, as in CodeTalker
             per_vertex = np.stack([np.square(x[:, v] - template[v]) for v in upper])
             return np.mean(np.std(np.sum(per_vertex, axis=2), axis=1))
 

@@ -1,4 +1,4 @@
-"""``selftalk metrics``: score predicted motions against a dataset split (LVE, FDD, MVE, LRP, CER)."""
+"""``selftalk metrics``: score predicted motions against a split (LVE, FDD, MVE, LRP, CER)."""
 
 from __future__ import annotations
 
@@ -23,38 +23,79 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "transcripts are given. See docs/metrics.md for the exact definitions."
         ),
     )
-    parser.add_argument("--pred", required=True, type=Path, metavar="PRED_DIR", help="folder of {clip}.npy predictions")
-    parser.add_argument("--data", required=True, type=Path, metavar="DATA_DIR", help="processed dataset (docs/data-format.md)")
-    parser.add_argument("--split", default="test", help="split of splits.json to score (default: test)")
     parser.add_argument(
-        "--rho", type=float, nargs="+", metavar="R",
+        "--pred",
+        required=True,
+        type=Path,
+        metavar="PRED_DIR",
+        help="folder of {clip}.npy predictions",
+    )
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        metavar="DATA_DIR",
+        help="processed dataset (docs/data-format.md)",
+    )
+    parser.add_argument(
+        "--split", default="test", help="split of splits.json to score (default: test)"
+    )
+    parser.add_argument(
+        "--rho",
+        type=float,
+        nargs="+",
+        metavar="R",
         help="LRP thresholds in dataset units (default: the scale's; see docs/metrics.md)",
     )
     parser.add_argument(
-        "--rho-for-lrp", type=float, nargs="+", default=[50.0, 90.0, 95.0], metavar="PERCENT",
+        "--rho-for-lrp",
+        type=float,
+        nargs="+",
+        default=[50.0, 90.0, 95.0],
+        metavar="PERCENT",
         help="report the threshold ρ needed to reach these LRP percentages (default: 50 90 95)",
     )
     parser.add_argument(
-        "--scale", default="auto", choices=["auto", "raw", "vocaset", "biwi"],
+        "--scale",
+        default="auto",
+        choices=["auto", "raw", "vocaset", "biwi"],
         help="reporting convention: powers of ten for LVE/FDD/MVE and default ρ "
         "(auto: by the dataset's name, else raw)",
     )
-    parser.add_argument("--allow-missing", action="store_true", help="score the clips that have a prediction, skip the rest")
     parser.add_argument(
-        "--strict-length", action="store_true",
-        help="refuse predictions shorter than their ground truth (default: compare the shared frames, warn)",
+        "--allow-missing",
+        action="store_true",
+        help="score the clips that have a prediction, skip the rest",
     )
     parser.add_argument(
-        "--hypotheses", type=Path, metavar="FILE.json",
+        "--strict-length",
+        action="store_true",
+        help="refuse predictions shorter than their ground truth "
+        "(default: compare the frames both have, and warn)",
+    )
+    parser.add_argument(
+        "--hypotheses",
+        type=Path,
+        metavar="FILE.json",
         help="lip-reading transcripts, {clip: text}: enables CER",
     )
     parser.add_argument(
-        "--references", type=Path, metavar="FILE.json",
+        "--references",
+        type=Path,
+        metavar="FILE.json",
         help="reference transcripts, {clip: text} (default: the dataset's meta.json transcripts)",
     )
-    parser.add_argument("--raw-text", action="store_true", help="compare transcripts as given (no upper-casing, no punctuation removal)")
-    parser.add_argument("-o", "--output", type=Path, metavar="REPORT.json", help="write the report as JSON")
-    parser.add_argument("--plots", type=Path, metavar="DIR", help="write lrp_curve.png and lip_error.png here")
+    parser.add_argument(
+        "--raw-text",
+        action="store_true",
+        help="compare transcripts as given (no upper-casing, no punctuation removal)",
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="REPORT.json", help="write the report as JSON"
+    )
+    parser.add_argument(
+        "--plots", type=Path, metavar="DIR", help="write lrp_curve.png and lip_error.png here"
+    )
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     parser.set_defaults(run=run)
 

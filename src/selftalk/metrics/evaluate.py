@@ -1,4 +1,4 @@
-"""Score a folder of predictions against a processed dataset: the library side of ``selftalk metrics``.
+"""Score a folder of predictions against a processed dataset (the library of ``selftalk metrics``).
 
 ``PRED_DIR/{clip}.npy`` holds one predicted motion a clip of the split, (T, V, 3) or
 (T, V*3), at the dataset's frame rate; clips are read and scored one at a time.
@@ -33,11 +33,13 @@ class EvaluateOptions:
         rhos: named LRP thresholds in dataset units; None: the scale's defaults.
         lrp_levels: LRP levels (fractions) to report the needed ρ for.
         scale: ``auto``, ``raw``, ``vocaset`` or ``biwi`` (see :mod:`selftalk.metrics.scales`).
-        allow_missing: score the clips that have a prediction instead of refusing when some lack one.
+        allow_missing: score the clips that have a prediction instead of refusing when some
+            lack one.
         strict_length: refuse predictions shorter than their ground truth instead of
             comparing the frames both have.
         curve_points: points of the LRP curve in the report.
-        normalize_text: normalise transcripts before CER (:func:`~selftalk.metrics.text.normalize_transcript`).
+        normalize_text: normalise transcripts before CER
+            (:func:`~selftalk.metrics.text.normalize_transcript`).
     """
 
     split: str = "test"
@@ -90,7 +92,10 @@ class MetricsReport:
 
 
 def load_prediction(path: Path, n_vertices: int) -> np.ndarray:
-    """(T, V, 3) predicted motion from a ``.npy``; InputError when unreadable, misshapen or not finite."""
+    """(T, V, 3) predicted motion from a ``.npy``.
+
+    Raises InputError when it is unreadable, misshapen, empty or not finite.
+    """
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as error:
@@ -115,12 +120,20 @@ def _check_regions(data: EvaluationData, n_vertices: int) -> None:
             )
 
 
-def _check_coverage(pred_dir: Path, clips: list[str], allow_missing: bool) -> tuple[list[str], list[str]]:
+def _check_coverage(
+    pred_dir: Path, clips: list[str], allow_missing: bool
+) -> tuple[list[str], list[str]]:
     present = [c for c in clips if (pred_dir / f"{c}.npy").is_file()]
     missing = [c for c in clips if c not in set(present)]
     if missing and not allow_missing:
-        shown = ", ".join(missing[:10]) + (f" … ({len(missing)} in all)" if len(missing) > 10 else "")
-        raise InputError(pred_dir, f"no prediction for {len(missing)} clip(s) of the split: {shown} (or pass --allow-missing)")
+        shown = ", ".join(missing[:10]) + (
+            f" … ({len(missing)} in all)" if len(missing) > 10 else ""
+        )
+        raise InputError(
+            pred_dir,
+            f"no prediction for {len(missing)} clip(s) of the split: {shown} "
+            "(or pass --allow-missing)",
+        )
     if not present:
         raise InputError(pred_dir, f"no prediction for any of the {len(clips)} clips of the split")
     return present, missing
@@ -130,14 +143,17 @@ def _length_warnings(summary: VertexSummary, strict: bool, pred_dir: Path) -> li
     short = [c for c in summary.clips if c.short]
     if short and strict:
         shown = ", ".join(f"{c.name} ({c.pred_frames} < {c.gt_frames})" for c in short[:10])
-        raise InputError(pred_dir, f"{len(short)} prediction(s) shorter than the ground truth: {shown}")
+        raise InputError(
+            pred_dir, f"{len(short)} prediction(s) shorter than the ground truth: {shown}"
+        )
     warnings = []
     if short:
         frames = sum(c.gt_frames - c.pred_frames for c in short)
         names = ", ".join(f"{c.name} ({c.pred_frames}/{c.gt_frames})" for c in short[:5])
         warnings.append(
             f"{len(short)} prediction(s) shorter than the ground truth, compared on the frames "
-            f"both have ({frames} ground-truth frames left out): {names}{' …' if len(short) > 5 else ''}"
+            f"both have ({frames} ground-truth frames left out): "
+            f"{names}{' …' if len(short) > 5 else ''}"
         )
     long = [c for c in summary.clips if c.pred_frames > c.gt_frames]
     if long:
@@ -174,9 +190,13 @@ def _score_text(
     warnings = []
     unscored = [c for c in clips if c not in hypotheses]
     if unscored:
-        warnings.append(f"CER: {len(unscored)} clip(s) have no lip-reading transcript and are not scored")
+        warnings.append(
+            f"CER: {len(unscored)} clip(s) have no lip-reading transcript and are not scored"
+        )
     if no_reference:
-        warnings.append(f"CER: {len(no_reference)} clip(s) have no reference transcript and are not scored")
+        warnings.append(
+            f"CER: {len(no_reference)} clip(s) have no reference transcript and are not scored"
+        )
     return (cer if cer.pairs else None), warnings
 
 
@@ -189,7 +209,7 @@ def evaluate_predictions(
     references: Mapping[str, str] | None = None,
     progress: bool = False,
 ) -> MetricsReport:
-    """Score ``pred_dir/{clip}.npy`` for every clip of ``options.split`` of the dataset at ``data_dir``.
+    """Score ``pred_dir/{clip}.npy`` for every clip of split ``options.split`` of ``data_dir``.
 
     ``hypotheses``: clip → lip-reading transcript; with them, CER against ``references``
     (clip → text; default: the dataset's ``meta.json`` transcripts).
@@ -223,15 +243,23 @@ def evaluate_predictions(
 
     warnings = _length_warnings(summary, options.strict_length, pred_dir)
     if missing:
-        warnings.insert(0, f"{len(missing)} clip(s) of the split have no prediction and are not scored")
+        warnings.insert(
+            0, f"{len(missing)} clip(s) of the split have no prediction and are not scored"
+        )
     scale = resolve_scale(options.scale, data.name)
     subjects = {subject_of(c) for c in present}
     mean_template = np.mean([data.templates[s] for s in sorted(subjects)], axis=0)
-    rhos = tuple(options.rhos) if options.rhos else default_rhos(scale, mean_template, data.lip_indices)
+    rhos = (
+        tuple(options.rhos)
+        if options.rhos
+        else default_rhos(scale, mean_template, data.lip_indices)
+    )
     curve_rho, curve_lrp = lrp_curve(summary.lip_max_distance, options.curve_points)
     cer, text_warnings = (None, [])
     if hypotheses is not None:
-        cer, text_warnings = _score_text(present, data, hypotheses, references, options.normalize_text)
+        cer, text_warnings = _score_text(
+            present, data, hypotheses, references, options.normalize_text
+        )
     return MetricsReport(
         dataset=data.name,
         split=options.split,
@@ -270,7 +298,8 @@ def report_to_dict(report: MetricsReport) -> dict[str, Any]:
             "mve": v.mve,
             "lrp": {_key(r): float(x) for r, x in zip(report.rhos, report.lrp, strict=True)},
             "rho_for_lrp": {
-                _key(p): float(r) for p, r in zip(report.lrp_levels, report.rho_at_levels, strict=True)
+                _key(p): float(r)
+                for p, r in zip(report.lrp_levels, report.rho_at_levels, strict=True)
             },
             "cer": None if cer is None else cer.compute(),
         },

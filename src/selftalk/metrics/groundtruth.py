@@ -62,7 +62,8 @@ class EvaluationData:
         step = file_fps / fps if fps > 0 else 0
         if step < 1 or step != int(step):
             raise InputError(
-                self.root / "meta.json", f"file_fps ({file_fps:g}) must be a whole multiple of fps ({fps:g})"
+                self.root / "meta.json",
+                f"file_fps ({file_fps:g}) must be a whole multiple of fps ({fps:g})",
             )
         return int(step)
 
@@ -102,10 +103,14 @@ class EvaluationData:
         subjects = splits[split]
         if not isinstance(subjects, dict):
             raise InputError(path, f"split {split!r} must map subjects to lists of sentences")
-        return [f"{subject}_{sentence}" for subject, sentences in subjects.items() for sentence in sentences]
+        return [
+            f"{subject}_{sentence}"
+            for subject, sentences in subjects.items()
+            for sentence in sentences
+        ]
 
     def ground_truth(self, clip: str) -> np.ndarray:
-        """(T, V, 3) motion of ``clip`` at the dataset fps (every ``frame_step``-th stored frame)."""
+        """(T, V, 3) motion of ``clip`` at the dataset fps: every ``frame_step``-th stored frame."""
         path = self.root / "vertices_npy" / f"{clip}.npy"
         if not path.is_file():
             raise InputError(path, "ground-truth motion is missing")
@@ -121,7 +126,9 @@ class EvaluationData:
     def template(self, clip: str) -> np.ndarray:
         subject = subject_of(clip)
         if subject not in self.templates:
-            raise InputError(self.root / "templates.npz", f"has no template for subject {subject!r}")
+            raise InputError(
+                self.root / "templates.npz", f"has no template for subject {subject!r}"
+            )
         return self.templates[subject]
 
     def transcript(self, clip: str) -> str | None:

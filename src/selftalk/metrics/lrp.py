@@ -19,7 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def lip_readability(max_distance: np.ndarray, rho: float | Sequence[float] | np.ndarray) -> np.ndarray:
+def lip_readability(
+    max_distance: np.ndarray, rho: float | Sequence[float] | np.ndarray
+) -> np.ndarray:
     """Share of frames whose max lip distance is < ρ, for each ρ: (N,), (R,) → (R,) float64.
 
     Vectorised as a cumulative histogram: sort once, then one binary search a threshold.

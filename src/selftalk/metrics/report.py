@@ -37,7 +37,13 @@ def format_table(report: MetricsReport) -> str:
             rows.append((name, "n/a", ""))
             return
         text = f"{value:.6e} {_unit(scale, power)}"
-        rows.append((name, text, f"{value / unit:.4f} {_exponent(unit)} {_unit(scale, power)}" if scaled else ""))
+        rows.append(
+            (
+                name,
+                text,
+                f"{value / unit:.4f} {_exponent(unit)} {_unit(scale, power)}" if scaled else "",
+            )
+        )
 
     vertex_row("LVE", v.lve, scale.lve, 2)
     vertex_row("FDD", v.fdd, scale.fdd, 2)
@@ -50,11 +56,13 @@ def format_table(report: MetricsReport) -> str:
         rows.append(("lip-reading CER", "n/a", "no lip-reading transcripts"))
     else:
         value = report.cer.compute()
-        rows.append((
-            "lip-reading CER",
-            "n/a" if value is None else f"{100 * value:.2f} %",
-            f"{len(report.cer.pairs)} clip(s), {report.cer.reference_chars} reference characters",
-        ))
+        rows.append(
+            (
+                "lip-reading CER",
+                "n/a" if value is None else f"{100 * value:.2f} %",
+                f"{len(report.cer.pairs)} clip(s), {report.cer.reference_chars} reference chars",
+            )
+        )
 
     title = (
         f"{report.dataset} / {report.split}: {v.n_clips} clips, {v.n_frames} frames"
@@ -64,7 +72,9 @@ def format_table(report: MetricsReport) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     lines = [title, ""]
     for row in [header, *rows]:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        lines.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     if report.missing:
         lines.append(f"\nnot scored (no prediction): {len(report.missing)} clip(s)")
     return "\n".join(lines)
@@ -93,7 +103,9 @@ def write_plots(directory: str | Path, report: MetricsReport) -> list[Path]:
     for rho, value in zip(report.rhos, report.lrp, strict=True):
         ax.axvline(rho, color="0.7", lw=0.8, ls="--")
         ax.plot([rho], [100 * value], "o", color="C1")
-        ax.annotate(f"{100 * value:.1f} %", (rho, 100 * value), textcoords="offset points", xytext=(5, 5))
+        ax.annotate(
+            f"{100 * value:.1f} %", (rho, 100 * value), textcoords="offset points", xytext=(5, 5)
+        )
     ax.set(
         xlabel=f"ρ ({scale.length_unit})",
         ylabel="LRP (%)",

@@ -55,7 +55,7 @@ RHO_MOUTH_FRACTIONS = (0.025, 0.05, 0.1)
 
 
 def resolve_scale(name: str, dataset_name: str = "") -> Scale:
-    """``auto`` picks the convention named like the dataset (``vocaset``, ``biwi``), else ``raw``."""
+    """``auto`` picks the convention named like the dataset (``vocaset``, ``biwi``) or ``raw``."""
     key = name.lower()
     if key == "auto":
         key = dataset_name.lower() if dataset_name.lower() in SCALES else "raw"

@@ -60,7 +60,10 @@ class CharErrorRate:
         from rapidfuzz.distance import Levenshtein
 
         if self.normalize:
-            hypothesis, reference = normalize_transcript(hypothesis), normalize_transcript(reference)
+            hypothesis, reference = (
+                normalize_transcript(hypothesis),
+                normalize_transcript(reference),
+            )
         pair = PairErrors(
             name=name,
             hypothesis=hypothesis,

@@ -1,4 +1,4 @@
-"""The field's vertex metrics — LVE, MVE, FDD — per clip, and pooled over a test set in a stream.
+"""The field's vertex metrics — LVE, MVE, FDD — per clip, and pooled over a test set.
 
 Definitions (docs/metrics.md has them in full, with CodeTalker's ``main/cal_metric.py``):
 
@@ -168,7 +168,9 @@ def clip_errors(
     gt = as_frames(gt)
     pred = as_frames(pred, gt.shape[1])
     if len(pred) == 0 or len(gt) == 0:
-        raise ValueError(f"{name or 'clip'}: empty motion ({len(pred)} predicted, {len(gt)} true frames)")
+        raise ValueError(
+            f"{name or 'clip'}: empty motion ({len(pred)} predicted, {len(gt)} true frames)"
+        )
     pred_frames, gt_frames = len(pred), len(gt)
     pred, gt = align_lengths(pred, gt)
     lip = np.asarray(lip)
@@ -176,7 +178,9 @@ def clip_errors(
     if template is not None and upper is not None and len(upper):
         template = np.asarray(template).reshape(-1, 3)
         if len(template) != gt.shape[1]:
-            raise ValueError(f"{name or 'clip'}: template has {len(template)} vertices, motion {gt.shape[1]}")
+            raise ValueError(
+                f"{name or 'clip'}: template has {len(template)} vertices, motion {gt.shape[1]}"
+            )
         fdd = upper_face_dynamics_deviation(pred, gt, template, np.asarray(upper))
     return ClipErrors(
         name=name,
@@ -234,7 +238,9 @@ class VertexMetrics:
         if self.upper_face_indices is not None:
             self.upper_face_indices = np.asarray(self.upper_face_indices, np.int64).reshape(-1)
 
-    def update(self, pred: Any, gt: Any, template: Any | None = None, *, name: str = "") -> ClipErrors:
+    def update(
+        self, pred: Any, gt: Any, template: Any | None = None, *, name: str = ""
+    ) -> ClipErrors:
         """Add one clip: ``pred`` and ``gt`` (T, V, 3) or (T, V*3), ``template`` (V, 3)."""
         errors = clip_errors(
             pred, gt, template, lip=self.lip_indices, upper=self.upper_face_indices, name=name
