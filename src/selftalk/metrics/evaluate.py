@@ -229,8 +229,7 @@ def evaluate_predictions(
     metric = VertexMetrics(lip_indices=data.lip_indices, upper_face_indices=data.upper_face_indices)
     for clip in tqdm(present, desc="metrics", unit="clip", disable=not progress):
         gt = data.ground_truth(clip)
-        if metric.n_clips == 0:
-            _check_regions(data, gt.shape[1])
+        _check_regions(data, gt.shape[1])
         pred = load_prediction(pred_dir / f"{clip}.npy", gt.shape[1])
         template = data.template(clip)
         if len(template) != gt.shape[1]:
