@@ -42,5 +42,7 @@ def test_zero_error_and_empty_cases():
 def test_normalization():
     assert normalize_transcript("Hello,  world!|IT'S  me ") == "HELLO WORLD IT'S ME"
     assert normalize_transcript("HELLO|WORLD|") == "HELLO WORLD"
+    assert normalize_transcript("<s>WELL-KNOWN<unk> FACT</s>") == "WELL-KNOWN FACT"
+    assert normalize_transcript("Room 101; really?") == "ROOM 101 REALLY"
     metric = CharErrorRate(normalize=False)
     assert metric.update("hello", "HELLO").edits == 5

@@ -14,18 +14,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-_NOT_KEPT = re.compile(r"[^A-Z0-9' ]+")
+_SPECIAL_TOKENS = re.compile(r"<[A-Za-z/]+>")  # <unk>, <s>, </s>, <pad> of a CTC vocabulary
+_NOT_KEPT = re.compile(r"[^A-Z0-9' -]+")
 _SPACES = re.compile(r"\s+")
 
 
 def normalize_transcript(text: str) -> str:
-    """Upper-case; CTC word delimiters ``|`` and punctuation become spaces; spaces collapsed.
+    """Upper-case; special tokens dropped; ``|`` and other punctuation become spaces.
 
-    Keeps A–Z, digits, apostrophes and single spaces: the alphabet of the usual English
-    wav2vec2 CTC vocabulary, so a reference with punctuation compares fairly with a
-    recognizer's output.
+    Keeps A–Z, apostrophes and hyphens (the characters of the recognizer's vocabulary,
+    :mod:`selftalk.models.vocab`), digits, and single spaces; so a reference with punctuation
+    compares fairly with a recognizer's or lip reader's output.
     """
-    text = text.upper().replace("|", " ")
+    text = _SPECIAL_TOKENS.sub("", text).upper().replace("|", " ")
     text = _NOT_KEPT.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
