@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "selftalk.cli.train",
     "selftalk.cli.test",
     "selftalk.cli.predict",
+    "selftalk.cli.metrics",
 ]
 
 
