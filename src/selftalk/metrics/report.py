@@ -91,7 +91,7 @@ def write_plots(directory: str | Path, report: MetricsReport) -> list[Path]:
         # A bare Figure renders with the Agg canvas and leaves pyplot's global backend alone.
         from matplotlib.figure import Figure
     except ImportError:
-        raise SelfTalkError("plots need matplotlib: pip install 'selftalk[plots]'") from None
+        raise SelfTalkError("plots need matplotlib (pip install matplotlib)") from None
 
     directory = Path(directory)
     scale, v = report.scale, report.vertex
