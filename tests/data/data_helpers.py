@@ -10,15 +10,10 @@ from selftalk.data.layout import DatasetWriter
 
 
 def run_cli(argv: list[str]) -> int:
-    """Run ``selftalk`` with only the data verbs registered (other verbs live on other branches)."""
-    import selftalk.cli
+    """Run ``selftalk`` as the command line does; returns the exit status."""
+    from selftalk.cli import main
 
-    saved = selftalk.cli.COMMAND_MODULES
-    selftalk.cli.COMMAND_MODULES = ["selftalk.cli.prepare", "selftalk.cli.data"]
-    try:
-        return selftalk.cli.main(argv)
-    finally:
-        selftalk.cli.COMMAND_MODULES = saved
+    return main(argv)
 
 
 def tone(seconds: float, rate: int, frequency: float = 220.0, *, seed: int = 0) -> np.ndarray:
