@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "render"))
-from synthetic_head import head, talking  # noqa: E402
+from synthetic_head import head, talking
 
-from selftalk.export import (  # noqa: E402
+from selftalk.export import (
     ARKIT_NAMES,
     BlendshapeBasis,
     SolverOptions,
@@ -24,7 +24,7 @@ from selftalk.export import (  # noqa: E402
     write_arkit,
     write_sequence,
 )
-from selftalk.export.arkit import timecode  # noqa: E402
+from selftalk.export.arkit import timecode
 
 # The header of a Live Link Face recording, typed from the app's CSV export (not generated).
 LIVE_LINK_FACE_HEADER = (
@@ -49,8 +49,9 @@ def synthetic_basis(n_vertices: int = 600, seed: int = 0) -> BlendshapeBasis:
     centres = rng.uniform(-1, 1, (52, 3))
     falloff = np.exp(-np.sum((points[None] - centres[:, None]) ** 2, axis=-1) / 0.3)
     deltas = falloff[..., None] * rng.normal(size=(52, 1, 3)) * 0.01
-    return BlendshapeBasis(names=ARKIT_NAMES, deltas=deltas.astype(np.float32),
-                           neutral=points.astype(np.float32))
+    return BlendshapeBasis(
+        names=ARKIT_NAMES, deltas=deltas.astype(np.float32), neutral=points.astype(np.float32)
+    )
 
 
 def smooth_weights(frames: int, seed: int = 0) -> np.ndarray:
@@ -84,13 +85,21 @@ def test_without_smoothing_each_frame_matches_scipy_lsq_linear():
     rng = np.random.default_rng(4)
     truth = rng.uniform(-0.3, 1.3, (6, 52))  # outside the box: the bounds must bind
     motion = _motion(basis, truth) + rng.normal(0, 1e-4, (6, 300, 3))
-    result = solve_weights(motion, basis, options=SolverOptions(smoothing=0.0, regularization=0.0,
-                                                                tolerance=1e-9, max_iterations=20000))
+    result = solve_weights(
+        motion,
+        basis,
+        options=SolverOptions(
+            smoothing=0.0, regularization=0.0, tolerance=1e-9, max_iterations=20000
+        ),
+    )
     a = basis.deltas.reshape(52, -1).T.astype(np.float64)
     for t in range(6):
         y = (motion[t] - basis.neutral).reshape(-1)
         reference = lsq_linear(a, y, bounds=(0, 1), tol=1e-12, method="bvls").x
-        cost = lambda w: np.sum((a @ w - y) ** 2)  # noqa: E731
+
+        def cost(w, y=y):
+            return np.sum((a @ w - y) ** 2)
+
         assert cost(result.weights[t].astype(np.float64)) <= cost(reference) * (1 + 1e-3) + 1e-12
         assert np.abs(result.weights[t] - reference).max() < 0.02
 
@@ -99,10 +108,10 @@ def test_smoothing_reduces_frame_to_frame_jitter():
     basis = synthetic_basis()
     truth = smooth_weights(90)
     noisy = _motion(basis, truth) + np.random.default_rng(5).normal(0, 3e-4, (90, 600, 3))
-    solve = lambda s: solve_weights(noisy, basis, options=SolverOptions(smoothing=s)).weights  # noqa: E731
+    solve = lambda s: solve_weights(noisy, basis, options=SolverOptions(smoothing=s)).weights
     rough, mild, strong = solve(0.0), solve(0.01), solve(0.1)
-    jitter = lambda w: np.abs(np.diff(w - truth, axis=0)).mean()  # noqa: E731
-    error = lambda w: np.abs(w - truth).mean()  # noqa: E731
+    jitter = lambda w: np.abs(np.diff(w - truth, axis=0)).mean()
+    error = lambda w: np.abs(w - truth).mean()
     assert jitter(mild) < jitter(rough) and error(mild) < error(rough)  # the default helps
     assert jitter(strong) < 0.6 * jitter(rough)
 
@@ -182,8 +191,19 @@ def test_export_command_writes_every_format(tmp_path):
     common = [str(tmp_path / "m.npy"), "--template", str(tmp_path / "head.obj")]
     assert _cli(["export", *common, "-o", str(tmp_path / "m.glb")]) == 0
     assert (tmp_path / "m.glb").stat().st_size > 1000
-    assert _cli(["export", *common, "-o", str(tmp_path / "m.csv"),
-                 "--basis", str(tmp_path / "basis.npz")]) == 0
+    assert (
+        _cli(
+            [
+                "export",
+                *common,
+                "-o",
+                str(tmp_path / "m.csv"),
+                "--basis",
+                str(tmp_path / "basis.npz"),
+            ]
+        )
+        == 0
+    )
     rows = list(csv.reader((tmp_path / "m.csv").read_text().splitlines()))
     jaw = np.array([float(r[rows[0].index("JawOpen")]) for r in rows[1:]])
     assert len(jaw) == 20 and jaw.max() > 0.5 and jaw.min() < 0.1
@@ -202,4 +222,6 @@ def test_export_command_errors(tmp_path):
     with pytest.raises(ConfigError, match="format"):
         _cli(["export", *common, "-o", str(tmp_path / "out.xyz")])
     with pytest.raises(InputError, match="no such"):
-        _cli(["export", *common, "-o", str(tmp_path / "a.csv"), "--basis", str(tmp_path / "no.npz")])
+        _cli(
+            ["export", *common, "-o", str(tmp_path / "a.csv"), "--basis", str(tmp_path / "no.npz")]
+        )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from synthetic_head import head, jaw_mask, open_jaw
 
-from selftalk.render import RenderError, Renderer, RenderOptions, frame_camera
+from selftalk.render import Renderer, RenderError, RenderOptions, frame_camera
 from selftalk.render.check import painted
 from selftalk.render.normals import vertex_normals
 
@@ -144,9 +144,8 @@ def test_broken_frames_raise(mesh, fake):
 
 def test_mesh_outside_the_view_raises(mesh):
     vertices, _ = mesh
-    with _renderer(mesh, "numpy") as renderer:
-        with pytest.raises(RenderError):
-            renderer.render(vertices + np.array([5.0, 0.0, 0.0], np.float32))
+    with _renderer(mesh, "numpy") as renderer, pytest.raises(RenderError):
+        renderer.render(vertices + np.array([5.0, 0.0, 0.0], np.float32))
 
 
 def test_normals_match_a_naive_loop():

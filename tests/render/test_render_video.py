@@ -50,8 +50,15 @@ def test_video_streams_frames_and_duration(tmp_path, mesh, fps, audio_seconds):
     vertices, faces = mesh
     motion = talking(vertices, 30, fps)
     out = tmp_path / "talk.mp4"
-    info = render_video(motion, faces, out=out, fps=fps, audio=_tone(audio_seconds),
-                        template=vertices, options=SMALL)
+    info = render_video(
+        motion,
+        faces,
+        out=out,
+        fps=fps,
+        audio=_tone(audio_seconds),
+        template=vertices,
+        options=SMALL,
+    )
     frames, read = _read(out)
     expected = 30 / fps
     assert info.frames == len(frames) == 30
@@ -68,7 +75,9 @@ def test_video_streams_frames_and_duration(tmp_path, mesh, fps, audio_seconds):
         first, last = renderer.render(motion[0]), renderer.render(motion[-1])
     assert np.abs(frames[0].astype(int) - first).mean() < 3
     assert np.abs(frames[-1].astype(int) - last).mean() < 3
-    assert np.abs(frames[0].astype(int) - last).mean() > np.abs(frames[-1].astype(int) - last).mean()
+    assert (
+        np.abs(frames[0].astype(int) - last).mean() > np.abs(frames[-1].astype(int) - last).mean()
+    )
 
 
 def test_audio_from_a_file_is_muxed(tmp_path, mesh):
@@ -97,9 +106,17 @@ def test_compare_panels_labels_and_error_map(tmp_path, mesh):
     truth = talking(vertices, 8)
     noisy = truth + np.random.default_rng(0).normal(0, 0.004, truth.shape).astype(np.float32)
     out = tmp_path / "compare.mp4"
-    info = render_video(truth, faces, out=out, compare=[noisy[:5]], labels=["truth", "noisy"],
-                        ground_truth=truth, template=vertices, options=SMALL,
-                        error_map=ErrorMapOptions(vmax=0.01, scale=1.0, unit="m"))
+    info = render_video(
+        truth,
+        faces,
+        out=out,
+        compare=[noisy[:5]],
+        labels=["truth", "noisy"],
+        ground_truth=truth,
+        template=vertices,
+        options=SMALL,
+        error_map=ErrorMapOptions(vmax=0.01, scale=1.0, unit="m"),
+    )
     frames, _ = _read(out)
     assert len(frames) == 8  # the shorter comparison holds its last frame
     assert info.width >= 2 * 96 and info.height > 96  # two panels, a label strip, a colour bar
@@ -150,10 +167,28 @@ def test_render_command(tmp_path, mesh):
     np.save(tmp_path / "gt.npy", motion)
     soundfile.write(tmp_path / "a.wav", _tone(0.4), 16_000)
     out = tmp_path / "out.mp4"
-    code = _cli(["render", str(tmp_path / "pred.npy"), "--template", str(tmp_path / "head.obj"),
-                 "--audio", str(tmp_path / "a.wav"), "-o", str(out), "--size", "64x64",
-                 "--compare", str(tmp_path / "gt.npy"), "--error-map", str(tmp_path / "gt.npy"),
-                 "--error-scale", "1000", "--error-unit", "mm"])
+    code = _cli(
+        [
+            "render",
+            str(tmp_path / "pred.npy"),
+            "--template",
+            str(tmp_path / "head.obj"),
+            "--audio",
+            str(tmp_path / "a.wav"),
+            "-o",
+            str(out),
+            "--size",
+            "64x64",
+            "--compare",
+            str(tmp_path / "gt.npy"),
+            "--error-map",
+            str(tmp_path / "gt.npy"),
+            "--error-scale",
+            "1000",
+            "--error-unit",
+            "mm",
+        ]
+    )
     assert code == 0
     frames, read = _read(out)
     assert len(frames) == 12 and read["audio_codec"] == "aac"
@@ -167,6 +202,14 @@ def test_render_command_rejects_a_mismatched_motion(tmp_path, mesh):
     write_mesh(tmp_path / "head.ply", vertices, faces)
     np.save(tmp_path / "bad.npy", np.zeros((4, 10, 3), np.float32))
     with pytest.raises(InputError, match="vertices"):
-        _cli(["render", str(tmp_path / "bad.npy"), "--template", str(tmp_path / "head.ply"),
-              "-o", str(tmp_path / "x.mp4")])
+        _cli(
+            [
+                "render",
+                str(tmp_path / "bad.npy"),
+                "--template",
+                str(tmp_path / "head.ply"),
+                "-o",
+                str(tmp_path / "x.mp4"),
+            ]
+        )
     assert not (tmp_path / "x.mp4").exists()

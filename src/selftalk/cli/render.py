@@ -1,4 +1,4 @@
-"""``selftalk render MOTION.npy --template MESH [--audio AUDIO] -o OUT.mp4``."""
+"""``selftalk render MOTION.npy [--template MESH] [--audio AUDIO] -o OUT.mp4``."""
 
 from __future__ import annotations
 
@@ -14,23 +14,46 @@ def register(subparsers) -> None:
         "colours every vertex by its distance to a ground truth.",
     )
     parser.add_argument("motion", help="motion .npy: (T, V, 3) or (T, V*3) vertex positions")
-    parser.add_argument("--template", required=True, metavar="MESH",
-                        help="mesh (.ply/.obj) with the motion's topology: faces and camera framing")
+    parser.add_argument(
+        "--template",
+        metavar="MESH",
+        help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
     parser.add_argument("--audio", metavar="AUDIO", help="audio file to mux in (any format)")
     parser.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
-    parser.add_argument("--compare", nargs="+", default=[], metavar="OTHER.npy",
-                        help="more motions, drawn in panels right of MOTION")
-    parser.add_argument("--labels", nargs="+", metavar="TEXT",
-                        help="one label a panel (default: file names when comparing)")
-    parser.add_argument("--error-map", metavar="GT.npy",
-                        help="colour vertices by their distance to this ground-truth motion")
-    parser.add_argument("--error-max", type=float, help="top of the colour scale (default: 99th pct)")
-    parser.add_argument("--error-scale", type=float, default=1.0,
-                        help="multiply distances by this (1000: metres to millimetres)")
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        default=[],
+        metavar="OTHER.npy",
+        help="more motions, drawn in panels right of MOTION",
+    )
+    parser.add_argument(
+        "--labels",
+        nargs="+",
+        metavar="TEXT",
+        help="one label a panel (default: file names when comparing)",
+    )
+    parser.add_argument(
+        "--error-map",
+        metavar="GT.npy",
+        help="colour vertices by their distance to this ground-truth motion",
+    )
+    parser.add_argument(
+        "--error-max", type=float, help="top of the colour scale (default: 99th pct)"
+    )
+    parser.add_argument(
+        "--error-scale",
+        type=float,
+        default=1.0,
+        help="multiply distances by this (1000: metres to millimetres)",
+    )
     parser.add_argument("--error-unit", default="", help="unit shown above the colour bar")
     look = parser.add_argument_group("look")
-    look.add_argument("--size", default="512x512", metavar="WxH", help="panel size (default 512x512)")
+    look.add_argument(
+        "--size", default="512x512", metavar="WxH", help="panel size (default 512x512)"
+    )
     look.add_argument("--background", default="#ffffff", help="background colour (#rrggbb)")
     look.add_argument("--color", default="#b3b3bd", help="mesh colour (#rrggbb)")
     look.add_argument("--up", default="+y", help="mesh axis pointing up (default +y)")
@@ -58,12 +81,17 @@ def parse_size(text: str) -> tuple[int, int]:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from selftalk.mesh import read_mesh
     from selftalk.render import (
-        ErrorMapOptions, RenderOptions, VideoOptions, load_motion, parse_color, render_video,
+        ErrorMapOptions,
+        RenderOptions,
+        VideoOptions,
+        load_motion,
+        parse_color,
+        render_video,
     )
+    from selftalk.render.motion import template_mesh
 
-    mesh = read_mesh(args.template)
+    mesh = template_mesh(args.template)
     n = len(mesh.vertices)
     motion = load_motion(args.motion, n)
     compare = [load_motion(p, n) for p in args.compare]
@@ -72,18 +100,37 @@ def run(args: argparse.Namespace) -> int:
         labels = [Path(p).stem for p in [args.motion, *args.compare]]
     width, height = parse_size(args.size)
     options = RenderOptions(
-        width=width, height=height, background=parse_color(args.background),
-        color=parse_color(args.color), up=args.up, front=args.front, yaw_deg=args.yaw,
-        pitch_deg=args.pitch, samples=args.samples, backend=args.backend,
+        width=width,
+        height=height,
+        background=parse_color(args.background),
+        color=parse_color(args.color),
+        up=args.up,
+        front=args.front,
+        yaw_deg=args.yaw,
+        pitch_deg=args.pitch,
+        samples=args.samples,
+        backend=args.backend,
     )
     truth = load_motion(args.error_map, n) if args.error_map else None
     info = render_video(
-        motion, mesh.faces, out=args.output, fps=args.fps, audio=args.audio,
-        template=mesh.vertices, compare=compare, labels=labels, ground_truth=truth,
-        error_map=ErrorMapOptions(vmax=args.error_max, scale=args.error_scale, unit=args.error_unit),
-        options=options, video=VideoOptions(crf=args.crf, preset=args.preset),
+        motion,
+        mesh.faces,
+        out=args.output,
+        fps=args.fps,
+        audio=args.audio,
+        template=mesh.vertices,
+        compare=compare,
+        labels=labels,
+        ground_truth=truth,
+        error_map=ErrorMapOptions(
+            vmax=args.error_max, scale=args.error_scale, unit=args.error_unit
+        ),
+        options=options,
+        video=VideoOptions(crf=args.crf, preset=args.preset),
     )
-    print(f"wrote {info.path}: {info.frames} frames at {info.fps:g} fps ({info.duration_s:.2f} s), "
-          f"{info.width}x{info.height}{', with audio' if info.audio_rate else ''}, "
-          f"in {info.seconds:.1f} s")
+    print(
+        f"wrote {info.path}: {info.frames} frames at {info.fps:g} fps ({info.duration_s:.2f} s), "
+        f"{info.width}x{info.height}{', with audio' if info.audio_rate else ''}, "
+        f"in {info.seconds:.1f} s"
+    )
     return 0

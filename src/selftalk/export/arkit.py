@@ -26,28 +26,76 @@ from selftalk.io import write_json, write_text
 
 # The 52 ARKit blendshapes (Apple's names) in the column order of Live Link Face recordings.
 ARKIT_NAMES = (
-    "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft",
-    "eyeSquintLeft", "eyeWideLeft", "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight",
-    "eyeLookOutRight", "eyeLookUpRight", "eyeSquintRight", "eyeWideRight",
-    "jawForward", "jawRight", "jawLeft", "jawOpen",
-    "mouthClose", "mouthFunnel", "mouthPucker", "mouthRight", "mouthLeft",
-    "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
-    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
-    "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight",
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight",
+    "eyeBlinkLeft",
+    "eyeLookDownLeft",
+    "eyeLookInLeft",
+    "eyeLookOutLeft",
+    "eyeLookUpLeft",
+    "eyeSquintLeft",
+    "eyeWideLeft",
+    "eyeBlinkRight",
+    "eyeLookDownRight",
+    "eyeLookInRight",
+    "eyeLookOutRight",
+    "eyeLookUpRight",
+    "eyeSquintRight",
+    "eyeWideRight",
+    "jawForward",
+    "jawRight",
+    "jawLeft",
+    "jawOpen",
+    "mouthClose",
+    "mouthFunnel",
+    "mouthPucker",
+    "mouthRight",
+    "mouthLeft",
+    "mouthSmileLeft",
+    "mouthSmileRight",
+    "mouthFrownLeft",
+    "mouthFrownRight",
+    "mouthDimpleLeft",
+    "mouthDimpleRight",
+    "mouthStretchLeft",
+    "mouthStretchRight",
+    "mouthRollLower",
+    "mouthRollUpper",
+    "mouthShrugLower",
+    "mouthShrugUpper",
+    "mouthPressLeft",
+    "mouthPressRight",
+    "mouthLowerDownLeft",
+    "mouthLowerDownRight",
+    "mouthUpperUpLeft",
+    "mouthUpperUpRight",
+    "browDownLeft",
+    "browDownRight",
+    "browInnerUp",
+    "browOuterUpLeft",
+    "browOuterUpRight",
+    "cheekPuff",
+    "cheekSquintLeft",
+    "cheekSquintRight",
+    "noseSneerLeft",
+    "noseSneerRight",
     "tongueOut",
 )
 # Head and eye rotations that Live Link Face appends; we write them as 0.
 LIVE_LINK_EXTRA = (
-    "HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
-    "RightEyeYaw", "RightEyePitch", "RightEyeRoll",
+    "HeadYaw",
+    "HeadPitch",
+    "HeadRoll",
+    "LeftEyeYaw",
+    "LeftEyePitch",
+    "LeftEyeRoll",
+    "RightEyeYaw",
+    "RightEyePitch",
+    "RightEyeRoll",
 )
 LIVE_LINK_HEADER = (
-    "Timecode", "BlendShapeCount",
-    *(name[0].upper() + name[1:] for name in ARKIT_NAMES), *LIVE_LINK_EXTRA,
+    "Timecode",
+    "BlendShapeCount",
+    *(name[0].upper() + name[1:] for name in ARKIT_NAMES),
+    *LIVE_LINK_EXTRA,
 )
 
 
@@ -71,7 +119,9 @@ class BlendshapeBasis:
         if len(self.names) != len(self.deltas):
             raise ConfigError(f"{len(self.names)} names for {len(self.deltas)} blendshapes")
         if self.neutral is not None and self.neutral.shape != self.deltas.shape[1:]:
-            raise ConfigError(f"neutral {self.neutral.shape} does not match deltas {self.deltas.shape}")
+            raise ConfigError(
+                f"neutral {self.neutral.shape} does not match deltas {self.deltas.shape}"
+            )
 
     @property
     def n_vertices(self) -> int:
@@ -90,7 +140,7 @@ def load_basis(path: str | Path) -> BlendshapeBasis:
             neutral = np.asarray(data["neutral"], np.float32) if "neutral" in data else None
     except KeyError as error:
         raise InputError(path, f"missing array {error} (need names, deltas)") from None
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - zip, header and dtype errors all mean 'bad file'
         raise InputError(path, f"not a readable .npz basis ({error})") from None
     try:
         return BlendshapeBasis(names=names, deltas=deltas, neutral=neutral)
@@ -107,9 +157,11 @@ def bundled_basis() -> BlendshapeBasis:
             "this installation has no bundled head (selftalk.synth.head); pass a basis .npz"
         ) from None
     head = load_head()
-    return BlendshapeBasis(names=tuple(head.blendshape_names),
-                           deltas=np.asarray(head.blendshapes, np.float32),
-                           neutral=np.asarray(head.template, np.float32))
+    return BlendshapeBasis(
+        names=tuple(head.blendshape_names),
+        deltas=np.asarray(head.blendshapes, np.float32),
+        neutral=np.asarray(head.template, np.float32),
+    )
 
 
 @dataclass(kw_only=True)
@@ -159,7 +211,9 @@ def solve_weights(
     motion = np.asarray(motion, np.float64)
     t, v, _ = motion.shape
     if v != basis.n_vertices:
-        raise ConfigError(f"the motion has {v} vertices but the blendshape basis {basis.n_vertices}")
+        raise ConfigError(
+            f"the motion has {v} vertices but the blendshape basis {basis.n_vertices}"
+        )
     neutral = basis.neutral if neutral is None else neutral
     if neutral is None:
         raise ConfigError("the basis has no neutral face: pass the motion's template")
@@ -169,46 +223,59 @@ def solve_weights(
     rhs = y @ a  # (T, K)
     scale = float(np.mean(np.diag(gram))) or 1.0
     weights, iterations, converged = _admm_box_qp(
-        gram, rhs, smoothing=options.smoothing * scale,
-        ridge=options.regularization * scale, options=options,
+        gram,
+        rhs,
+        smoothing=options.smoothing * scale,
+        ridge=options.regularization * scale,
+        options=options,
     )
     residual = (weights @ a.T - y).reshape(t, v, 3)
     distance = np.linalg.norm(residual, axis=-1)
-    return SolveResult(weights=weights.astype(np.float32), names=tuple(basis.names),
-                       rms_error=float(np.sqrt(np.mean(distance**2))),
-                       max_error=float(distance.max()), iterations=iterations, converged=converged)
+    return SolveResult(
+        weights=weights.astype(np.float32),
+        names=tuple(basis.names),
+        rms_error=float(np.sqrt(np.mean(distance**2))),
+        max_error=float(distance.max()),
+        iterations=iterations,
+        converged=converged,
+    )
 
 
 def _admm_box_qp(gram, rhs, *, smoothing, ridge, options):
     """min_W sum_t (w_t^T G w_t / 2 - b_t^T w_t) + s/2 |D W|^2 + r/2 |W|^2 s.t. 0 <= W <= 1."""
     from scipy.fft import dct, idct
 
-    t, k = rhs.shape
+    t = len(rhs)
     eig_g, q = np.linalg.eigh(gram)
     eig_l = 2.0 - 2.0 * np.cos(np.pi * np.arange(t) / t)  # path Laplacian, DCT-II eigenbasis
     rho = float(np.sqrt(max(eig_g.max(), 1e-12) * max(eig_g.min() + ridge, 1e-6 * eig_g.max())))
     rho = max(rho, 1e-12)
-    denom = eig_g[None, :] + ridge + rho + smoothing * eig_l[:, None]  # (T, K)
+    base = eig_g[None, :] + ridge + smoothing * eig_l[:, None]  # (T, K)
 
-    def solve(b):  # (G + r + rho) W + s L W = b
-        spectral = dct(b @ q, type=2, norm="ortho", axis=0) / denom
+    def solve(b, rho):  # (G + r + rho) W + s L W = b
+        spectral = dct(b @ q, type=2, norm="ortho", axis=0) / (base + rho)
         return idct(spectral, type=2, norm="ortho", axis=0) @ q.T
 
-    z = np.clip(solve(rhs), 0.0, 1.0)
+    z = np.clip(solve(rhs, rho), 0.0, 1.0)
     u = np.zeros_like(z)
     alpha = 1.6  # over-relaxation
     norm_b = max(np.linalg.norm(rhs) / max(eig_g.max(), 1e-12), 1e-12)
     for iteration in range(1, options.max_iterations + 1):
-        w = solve(rhs + rho * (z - u))
+        w = solve(rhs + rho * (z - u), rho)
         w_hat = alpha * w + (1 - alpha) * z
         z_old = z
         z = np.clip(w_hat + u, 0.0, 1.0)
         u = u + w_hat - z
         primal = np.linalg.norm(w - z)
-        dual = np.linalg.norm(z - z_old)
+        dual = rho * np.linalg.norm(z - z_old)
         scale = max(np.linalg.norm(z), np.linalg.norm(w), norm_b, 1.0)
-        if primal < options.tolerance * scale and dual < options.tolerance * scale:
+        if primal < options.tolerance * scale and dual < options.tolerance * scale * rho:
             return z, iteration, True
+        if iteration % 10 == 0:  # residual balancing (Boyd et al. 2011, section 3.4.1)
+            if primal > 10 * dual / rho:
+                rho, u = rho * 2, u / 2
+            elif dual / rho > 10 * primal:
+                rho, u = rho / 2, u * 2
     return z, options.max_iterations, False
 
 
@@ -218,7 +285,9 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.lower())
 
 
-def to_arkit(weights: np.ndarray, names: tuple[str, ...] | list[str]) -> tuple[np.ndarray, list[str]]:
+def to_arkit(
+    weights: np.ndarray, names: tuple[str, ...] | list[str]
+) -> tuple[np.ndarray, list[str]]:
     """(T, K) weights named ``names`` -> (T, 52) in ARKit order, and the ARKit names missing
     from ``names`` (their columns are 0). Names that are not ARKit names are dropped."""
     index = {_key(n): i for i, n in enumerate(names)}
@@ -240,7 +309,7 @@ def timecode(frame: int, fps: float) -> str:
     whole = int(np.floor(seconds_total + 1e-9))
     within = (seconds_total - whole) * fps
     ff = int(np.floor(within + 1e-6))
-    sub = int(round((within - ff) * 1000)) % 1000
+    sub = round((within - ff) * 1000) % 1000
     h, rem = divmod(whole, 3600)
     m, s = divmod(rem, 60)
     return f"{h:02d}:{m:02d}:{s:02d}:{ff:02d}.{sub:03d}"
@@ -259,9 +328,7 @@ def live_link_csv(weights52: np.ndarray, fps: float) -> str:
     return buffer.getvalue()
 
 
-def write_arkit(
-    path: str | Path, result: SolveResult, *, fps: float
-) -> tuple[Path, list[str]]:
+def write_arkit(path: str | Path, result: SolveResult, *, fps: float) -> tuple[Path, list[str]]:
     """Write ``result`` as Live Link Face CSV (``.csv``) or JSON (``.json``).
 
     Returns the path and the ARKit names the basis lacked (written as 0).
@@ -271,16 +338,23 @@ def write_arkit(
     if path.suffix.lower() == ".csv":
         write_text(path, live_link_csv(weights, fps))
     elif path.suffix.lower() == ".json":
-        write_json(path, {
-            "format": "selftalk.arkit52/1",
-            "fps": float(fps),
-            "names": list(ARKIT_NAMES),
-            "times": [round(i / fps, 6) for i in range(len(weights))],
-            "weights": [[round(float(x), 6) for x in row] for row in weights],
-            "fit": {"rms_error": result.rms_error, "max_error": result.max_error,
-                    "iterations": result.iterations, "converged": result.converged,
-                    "missing": missing},
-        })
+        write_json(
+            path,
+            {
+                "format": "selftalk.arkit52/1",
+                "fps": float(fps),
+                "names": list(ARKIT_NAMES),
+                "times": [round(i / fps, 6) for i in range(len(weights))],
+                "weights": [[round(float(x), 6) for x in row] for row in weights],
+                "fit": {
+                    "rms_error": result.rms_error,
+                    "max_error": result.max_error,
+                    "iterations": result.iterations,
+                    "converged": result.converged,
+                    "missing": missing,
+                },
+            },
+        )
     else:
         raise ConfigError(f"{path}: ARKit curves are written as .csv or .json")
     return path, missing

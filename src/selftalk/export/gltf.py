@@ -66,16 +66,37 @@ def write_glb(
     faces = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
     if template is not None:
         template = as_motion(template, motion.shape[1], name="template")[0]
-    basis = fit_basis(motion, base=template, tolerance=tolerance,
-                      relative_tolerance=relative_tolerance, max_components=max_components)
+    basis = fit_basis(
+        motion,
+        base=template,
+        tolerance=tolerance,
+        relative_tolerance=relative_tolerance,
+        max_components=max_components,
+    )
     path = Path(path)
-    audio_path = _write_audio(path.with_suffix(".wav"), audio, audio_rate) if audio is not None else None
-    blob = glb_bytes(basis, faces, fps=fps, color=color, name=name,
-                     audio_name=audio_path.name if audio_path else None)
+    audio_path = (
+        _write_audio(path.with_suffix(".wav"), audio, audio_rate) if audio is not None else None
+    )
+    blob = glb_bytes(
+        basis,
+        faces,
+        fps=fps,
+        color=color,
+        name=name,
+        audio_name=audio_path.name if audio_path else None,
+    )
     write_bytes(path, blob)
-    return GlbInfo(path=path, audio_path=audio_path, frames=len(motion), fps=float(fps),
-                   n_targets=basis.n_components, max_error=basis.max_error,
-                   rms_error=basis.rms_error, tolerance=basis.tolerance, bytes=len(blob))
+    return GlbInfo(
+        path=path,
+        audio_path=audio_path,
+        frames=len(motion),
+        fps=float(fps),
+        n_targets=basis.n_components,
+        max_error=basis.max_error,
+        rms_error=basis.rms_error,
+        tolerance=basis.tolerance,
+        bytes=len(blob),
+    )
 
 
 def glb_bytes(
@@ -102,14 +123,22 @@ def glb_bytes(
     position = vec3(basis.base, bounds=True)
     normal = vec3(base_normals, bounds=False)
     index_type = (np.uint16, UNSIGNED_SHORT) if n_vertices < 65535 else (np.uint32, UNSIGNED_INT)
-    indices = blob.accessor(faces.reshape(-1).astype(index_type[0]), index_type[1], "SCALAR",
-                            target=ELEMENT_ARRAY_BUFFER, bounds=False)
+    indices = blob.accessor(
+        faces.reshape(-1).astype(index_type[0]),
+        index_type[1],
+        "SCALAR",
+        target=ELEMENT_ARRAY_BUFFER,
+        bounds=False,
+    )
     targets = []
     for k, target in enumerate(basis.targets):
         # normal deltas linearised at weight 1, so lighting follows the shape in viewers
         delta_normals = normals_of(basis.base + target) - base_normals
-        targets.append(g.Attributes(POSITION=vec3(target, bounds=True),
-                                    NORMAL=vec3(delta_normals, bounds=False)))
+        targets.append(
+            g.Attributes(
+                POSITION=vec3(target, bounds=True), NORMAL=vec3(delta_normals, bounds=False)
+            )
+        )
     target_names = [f"pca_{k:02d}" for k in range(len(targets))]
 
     frames = len(basis.weights)
@@ -118,18 +147,37 @@ def glb_bytes(
         times = np.arange(frames, dtype=np.float32) / np.float32(fps)
         time_accessor = blob.accessor(times, FLOAT, "SCALAR", bounds=True)
         weight_accessor = blob.accessor(
-            np.ascontiguousarray(basis.weights, np.float32).reshape(-1), FLOAT, "SCALAR", bounds=False
+            np.ascontiguousarray(basis.weights, np.float32).reshape(-1),
+            FLOAT,
+            "SCALAR",
+            bounds=False,
         )
-        animations.append(g.Animation(
-            name="speech",
-            samplers=[g.AnimationSampler(input=time_accessor, output=weight_accessor,
-                                         interpolation="LINEAR")],
-            channels=[g.AnimationChannel(sampler=0, target=g.AnimationChannelTarget(node=0, path="weights"))],
-        ))
+        animations.append(
+            g.Animation(
+                name="speech",
+                samplers=[
+                    g.AnimationSampler(
+                        input=time_accessor, output=weight_accessor, interpolation="LINEAR"
+                    )
+                ],
+                channels=[
+                    g.AnimationChannel(
+                        sampler=0, target=g.AnimationChannelTarget(node=0, path="weights")
+                    )
+                ],
+            )
+        )
 
-    extras = {"fps": float(fps), "frames": frames,
-              "basis": {"components": len(targets), "max_error": basis.max_error,
-                        "rms_error": basis.rms_error, "tolerance": basis.tolerance}}
+    extras = {
+        "fps": float(fps),
+        "frames": frames,
+        "basis": {
+            "components": len(targets),
+            "max_error": basis.max_error,
+            "rms_error": basis.rms_error,
+            "tolerance": basis.tolerance,
+        },
+    }
     if audio_name:
         extras["audio"] = audio_name
     gltf = g.GLTF2(
@@ -137,19 +185,33 @@ def glb_bytes(
         scene=0,
         scenes=[g.Scene(nodes=[0])],
         nodes=[g.Node(mesh=0, name=name)],
-        meshes=[g.Mesh(
-            name=name,
-            primitives=[g.Primitive(attributes=g.Attributes(POSITION=position, NORMAL=normal),
-                                    indices=indices, material=0, mode=g.TRIANGLES,
-                                    targets=targets)],
-            weights=[0.0] * len(targets) if targets else None,
-            extras={"targetNames": target_names} if targets else {},
-        )],
-        materials=[g.Material(
-            name="skin", doubleSided=True,
-            pbrMetallicRoughness=g.PbrMetallicRoughness(
-                baseColorFactor=[*map(float, color), 1.0], metallicFactor=0.0, roughnessFactor=0.6),
-        )],
+        meshes=[
+            g.Mesh(
+                name=name,
+                primitives=[
+                    g.Primitive(
+                        attributes=g.Attributes(POSITION=position, NORMAL=normal),
+                        indices=indices,
+                        material=0,
+                        mode=g.TRIANGLES,
+                        targets=targets,
+                    )
+                ],
+                weights=[0.0] * len(targets) if targets else None,
+                extras={"targetNames": target_names} if targets else {},
+            )
+        ],
+        materials=[
+            g.Material(
+                name="skin",
+                doubleSided=True,
+                pbrMetallicRoughness=g.PbrMetallicRoughness(
+                    baseColorFactor=[*map(float, color), 1.0],
+                    metallicFactor=0.0,
+                    roughnessFactor=0.6,
+                ),
+            )
+        ],
         animations=animations,
         accessors=blob.accessors,
         bufferViews=blob.views,
@@ -168,13 +230,21 @@ class _Blob:
         self.views: list = []
         self.accessors: list = []
 
-    def accessor(self, array: np.ndarray, component: int, kind: str, *, target: int | None = None,
-                 bounds: bool) -> int:
+    def accessor(
+        self,
+        array: np.ndarray,
+        component: int,
+        kind: str,
+        *,
+        target: int | None = None,
+        bounds: bool,
+    ) -> int:
         import pygltflib as g
 
         data = array.tobytes()
-        self.views.append(g.BufferView(buffer=0, byteOffset=self.size, byteLength=len(data),
-                                       target=target))
+        self.views.append(
+            g.BufferView(buffer=0, byteOffset=self.size, byteLength=len(data), target=target)
+        )
         self.parts.append(data)
         self.size += len(data)
         pad = -self.size % 4
@@ -182,8 +252,9 @@ class _Blob:
         self.size += pad
         width = {"SCALAR": 1, "VEC3": 3}[kind]
         flat = array.reshape(-1, width)
-        accessor = g.Accessor(bufferView=len(self.views) - 1, componentType=component,
-                              count=len(flat), type=kind)
+        accessor = g.Accessor(
+            bufferView=len(self.views) - 1, componentType=component, count=len(flat), type=kind
+        )
         if bounds:
             accessor.min = [float(x) for x in flat.min(axis=0)]
             accessor.max = [float(x) for x in flat.max(axis=0)]

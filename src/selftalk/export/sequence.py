@@ -11,7 +11,11 @@ from selftalk.mesh import write_mesh
 
 
 def write_sequence(
-    directory: str | Path, motion: np.ndarray, faces: np.ndarray, *, fmt: str = "obj",
+    directory: str | Path,
+    motion: np.ndarray,
+    faces: np.ndarray,
+    *,
+    fmt: str = "obj",
     prefix: str = "frame_",
 ) -> list[Path]:
     """Write each frame of (T, V, 3) ``motion`` as ``<prefix><index:05d>.<fmt>`` (obj or ply).

@@ -89,8 +89,12 @@ def frame_camera(template: np.ndarray, options: RenderOptions) -> Camera:
     # room in front of and behind the template for the motion's excursions
     near = max(distance - 1.5 * depth, 0.02 * distance)
     far = distance + 1.5 * depth + 0.01 * distance
-    return Camera(view=view, projection=_perspective(tan_y, options.width / options.height, near, far),
-                  width=options.width, height=options.height)
+    return Camera(
+        view=view,
+        projection=_perspective(tan_y, options.width / options.height, near, far),
+        width=options.width,
+        height=options.height,
+    )
 
 
 def _perspective(tan_half_fov: float, aspect: float, near: float, far: float) -> np.ndarray:

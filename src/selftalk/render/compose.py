@@ -12,14 +12,23 @@ from dataclasses import dataclass
 import numpy as np
 
 # Viridis (CC0, perceptually uniform, colour-blind safe), sampled at 9 evenly spaced stops.
-VIRIDIS = np.array(
-    [
-        [0x44, 0x01, 0x54], [0x48, 0x28, 0x78], [0x3E, 0x49, 0x89], [0x31, 0x68, 0x8E],
-        [0x26, 0x82, 0x8E], [0x1F, 0x9E, 0x89], [0x35, 0xB7, 0x79], [0x6E, 0xCE, 0x58],
-        [0xFD, 0xE7, 0x25],
-    ],
-    dtype=np.float64,
-) / 255.0
+VIRIDIS = (
+    np.array(
+        [
+            [0x44, 0x01, 0x54],
+            [0x48, 0x28, 0x78],
+            [0x3E, 0x49, 0x89],
+            [0x31, 0x68, 0x8E],
+            [0x26, 0x82, 0x8E],
+            [0x1F, 0x9E, 0x89],
+            [0x35, 0xB7, 0x79],
+            [0x6E, 0xCE, 0x58],
+            [0xFD, 0xE7, 0x25],
+        ],
+        dtype=np.float64,
+    )
+    / 255.0
+)
 
 
 def colormap(values: np.ndarray, vmax: float, vmin: float = 0.0) -> np.ndarray:
@@ -27,7 +36,9 @@ def colormap(values: np.ndarray, vmax: float, vmin: float = 0.0) -> np.ndarray:
     span = max(float(vmax) - float(vmin), 1e-30)
     x = np.clip((np.asarray(values, np.float64) - vmin) / span, 0.0, 1.0)
     stops = np.linspace(0.0, 1.0, len(VIRIDIS))
-    return np.stack([np.interp(x, stops, VIRIDIS[:, c]) for c in range(3)], axis=-1).astype(np.float32)
+    return np.stack([np.interp(x, stops, VIRIDIS[:, c]) for c in range(3)], axis=-1).astype(
+        np.float32
+    )
 
 
 def _font(size: int):
@@ -40,7 +51,7 @@ def _font(size: int):
 
 
 def _to_rgb255(color: Sequence[float]) -> tuple[int, int, int]:
-    return tuple(int(round(float(c) * 255)) for c in color)  # type: ignore[return-value]
+    return tuple(round(float(c) * 255) for c in color)  # type: ignore[return-value]
 
 
 def text_strip(
@@ -57,8 +68,13 @@ def text_strip(
 
 
 def colorbar(
-    height: int, vmax: float, *, unit: str, background: Sequence[float],
-    foreground: Sequence[float], width: int | None = None,
+    height: int,
+    vmax: float,
+    *,
+    unit: str,
+    background: Sequence[float],
+    foreground: Sequence[float],
+    width: int | None = None,
 ) -> np.ndarray:
     """(height, width, 3) uint8 vertical viridis bar, 0 at the bottom, ``vmax`` at the top."""
     from PIL import Image, ImageDraw
@@ -102,8 +118,13 @@ class Layout:
             height = max(16, self.panel_height // 16)
             self.label_height = height + height % 2  # even, for H.264
             self._strips = [
-                text_strip(self.panel_width, self.label_height, text,
-                           background=self.background, foreground=self.foreground)
+                text_strip(
+                    self.panel_width,
+                    self.label_height,
+                    text,
+                    background=self.background,
+                    foreground=self.foreground,
+                )
                 for text in self.labels
             ]
 

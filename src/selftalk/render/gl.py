@@ -26,7 +26,7 @@ class GLBackend:
             raise RenderError(f"moderngl is not installed ({error})") from None
         try:
             self.ctx = moderngl.create_standalone_context(backend="egl")
-        except Exception as error:  # no libEGL, no driver, no device: all surface here
+        except Exception as error:  # noqa: BLE001 - no libEGL, no driver, no device: all surface here
             raise RenderError(f"cannot create a headless EGL context ({error})") from None
         ctx = self.ctx
         self.info = f"{ctx.info.get('GL_RENDERER', '?')} / {ctx.info.get('GL_VERSION', '?')}"
@@ -49,8 +49,10 @@ class GLBackend:
         size = (self.width, self.height)
         samples = options.samples if options.samples > 1 else 0
         samples = min(samples, ctx.max_samples)
-        self.resolved = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 3)],
-                                        depth_attachment=ctx.depth_renderbuffer(size))
+        self.resolved = ctx.framebuffer(
+            color_attachments=[ctx.renderbuffer(size, 3)],
+            depth_attachment=ctx.depth_renderbuffer(size),
+        )
         if samples:
             self.target = ctx.framebuffer(
                 color_attachments=[ctx.renderbuffer(size, 4, samples=samples)],

@@ -9,7 +9,9 @@ import numpy as np
 from selftalk.errors import InputError
 
 
-def as_motion(array: np.ndarray, n_vertices: int | None = None, *, name: str = "motion") -> np.ndarray:
+def as_motion(
+    array: np.ndarray, n_vertices: int | None = None, *, name: str = "motion"
+) -> np.ndarray:
     """Return ``array`` as (T, V, 3) float32; accepts (T, V, 3), (T, V*3) or one (V, 3) frame.
 
     Raises ``InputError`` (with ``name`` as the path) when the shape does not fit ``n_vertices``
@@ -45,6 +47,27 @@ def load_motion(path: str | Path, n_vertices: int | None = None) -> np.ndarray:
         raise InputError(path, "no such motion file")
     try:
         array = np.load(path, allow_pickle=False)
-    except Exception as error:  # a malformed or pickled file fails in several ways
+    except Exception as error:  # noqa: BLE001 - a malformed or pickled file fails in several ways
         raise InputError(path, f"not a readable .npy array ({error})") from None
     return as_motion(array, n_vertices, name=str(path))
+
+
+def template_mesh(path: str | Path | None = None):
+    """The mesh a motion lives on: ``path`` (PLY/OBJ), or the bundled head when None.
+
+    Returns a :class:`selftalk.mesh.Mesh` (vertices (V, 3) float32, faces (F, 3) int64).
+    """
+    from selftalk.mesh import Mesh, read_mesh
+
+    if path is not None:
+        return read_mesh(path)
+    try:
+        from selftalk.synth.head import load_head
+    except ImportError:
+        from selftalk.errors import ConfigError
+
+        raise ConfigError("no bundled head in this installation: pass --template MESH") from None
+    head = load_head()
+    return Mesh(
+        vertices=np.asarray(head.template, np.float32), faces=np.asarray(head.faces, np.int64)
+    )

@@ -63,32 +63,50 @@ def render_video(
     options = (options or RenderOptions()).validate()
     motion = as_motion(motion)
     n_vertices = motion.shape[1]
-    motions = [motion] + [as_motion(m, n_vertices, name=f"compare[{i}]") for i, m in enumerate(compare)]
+    motions = [motion] + [
+        as_motion(m, n_vertices, name=f"compare[{i}]") for i, m in enumerate(compare)
+    ]
     motions = [_fit_length(m, len(motion)) for m in motions]
     if labels is None:
         labels = [""] if len(motions) == 1 else [str(i + 1) for i in range(len(motions))]
     labels = list(labels)
     if len(labels) != len(motions):
         raise ConfigError(f"{len(labels)} labels given for {len(motions)} panels")
-    template = motion[0] if template is None else as_motion(template, n_vertices, name="template")[0]
+    template = (
+        motion[0] if template is None else as_motion(template, n_vertices, name="template")[0]
+    )
 
     errors = None
     legend = None
-    label_layout = Layout(labels=labels, panel_width=options.width, panel_height=options.height,
-                          background=options.background)
+    label_layout = Layout(
+        labels=labels,
+        panel_width=options.width,
+        panel_height=options.height,
+        background=options.background,
+    )
     if ground_truth is not None:
         error_map = error_map or ErrorMapOptions()
         truth = _fit_length(as_motion(ground_truth, n_vertices, name="ground truth"), len(motion))
         errors = [np.linalg.norm(m - truth, axis=-1) * error_map.scale for m in motions]  # (T, V)
         vmax = error_map.vmax or float(np.percentile(np.concatenate(errors), 99)) or 1.0
         if error_map.legend:
-            legend = colorbar(options.height + label_layout.label_height, vmax, unit=error_map.unit,
-                              background=options.background, foreground=(0.1, 0.1, 0.1))
+            legend = colorbar(
+                options.height + label_layout.label_height,
+                vmax,
+                unit=error_map.unit,
+                background=options.background,
+                foreground=(0.1, 0.1, 0.1),
+            )
         colors = [colormap(e, vmax) for e in errors]
     else:
         colors = [None] * len(motions)
-    layout = Layout(labels=labels, panel_width=options.width, panel_height=options.height,
-                    background=options.background, legend=legend)
+    layout = Layout(
+        labels=labels,
+        panel_width=options.width,
+        panel_height=options.height,
+        background=options.background,
+        legend=legend,
+    )
 
     samples = _audio(audio, audio_rate)
     rate = AUDIO_FILE_RATE if isinstance(audio, (str, Path)) else audio_rate

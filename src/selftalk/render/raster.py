@@ -65,8 +65,10 @@ class NumpyBackend:
                 return np.einsum("nk,nkc->nc", b, values[corners])
 
             image[hit] = shade(
-                interpolate(view_pos), interpolate(view_nrm),
-                interpolate(np.asarray(colors, np.float64)), self.specular,
+                interpolate(view_pos),
+                interpolate(view_nrm),
+                interpolate(np.asarray(colors, np.float64)),
+                self.specular,
             )
         return np.round(image.reshape(h, w, 3) * 255).astype(np.uint8)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from typing import Self
 
 import numpy as np
 
@@ -67,8 +68,11 @@ class Renderer:
             except RenderError as error:
                 if choice == "egl":
                     raise
-                warnings.warn(f"EGL rendering unavailable ({error}); using the NumPy rasteriser",
-                              RuntimeWarning, stacklevel=3)
+                warnings.warn(
+                    f"EGL rendering unavailable ({error}); using the NumPy rasteriser",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         from selftalk.render.raster import NumpyBackend
 
         return NumpyBackend(self.faces, n, self.camera, self.options)
@@ -90,7 +94,9 @@ class Renderer:
         for t, vertices in enumerate(motion):
             yield self.render(vertices, colors[t] if per_frame else colors)
 
-    def _draw(self, vertices: np.ndarray, normals: np.ndarray, colors: np.ndarray | None) -> np.ndarray:
+    def _draw(
+        self, vertices: np.ndarray, normals: np.ndarray, colors: np.ndarray | None
+    ) -> np.ndarray:
         if colors is None:
             colors = self._flat_color
         else:
@@ -116,7 +122,7 @@ class Renderer:
     def close(self) -> None:
         self.backend.close()
 
-    def __enter__(self) -> Renderer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

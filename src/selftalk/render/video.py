@@ -33,8 +33,17 @@ class VideoOptions:
     def validate(self) -> VideoOptions:
         if not 0 <= self.crf <= 51:
             raise ConfigError(f"crf must be in [0, 51], got {self.crf}")
-        presets = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
-                   "slower", "veryslow")
+        presets = (
+            "ultrafast",
+            "superfast",
+            "veryfast",
+            "faster",
+            "fast",
+            "medium",
+            "slow",
+            "slower",
+            "veryslow",
+        )
         if self.preset not in presets:
             raise ConfigError(f"preset must be one of {', '.join(presets)}, got {self.preset!r}")
         if self.audio_bitrate < 8000:
@@ -86,49 +95,59 @@ def write_video(
     if audio is not None:
         audio = np.ascontiguousarray(np.asarray(audio, dtype=np.float32).reshape(-1))
     count, size = 0, (0, 0)
-    with atomic_path(path) as tmp:
-        with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
-            video = None
-            sound = None
-            if audio is not None:
-                sound = out.add_stream("aac", rate=int(audio_rate), layout="mono")
-                sound.bit_rate = int(options.audio_bitrate)
-            for frame in frames:
-                if video is None:
-                    size = (frame.shape[1], frame.shape[0])
-                    if size[0] % 2 or size[1] % 2:
-                        raise ConfigError(f"frame size {size} must be even for H.264")
-                    video = out.add_stream(
-                        "libx264", rate=rate, options={"crf": str(options.crf),
-                                                       "preset": options.preset}
-                    )
-                    video.width, video.height = size
-                    video.pix_fmt = "yuv420p"
-                    video.codec_context.time_base = 1 / rate
-                picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-                picture.pts = count
-                picture.time_base = 1 / rate
-                out.mux(video.encode(picture))
-                if sound is not None:
-                    _encode_audio(out, sound, audio, audio_rate, rate, count)
-                count += 1
+    with (
+        atomic_path(path) as tmp,
+        av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as out,
+    ):
+        video = None
+        sound = None
+        if audio is not None:
+            sound = out.add_stream("aac", rate=int(audio_rate), layout="mono")
+            sound.bit_rate = int(options.audio_bitrate)
+        for frame in frames:
             if video is None:
-                raise ConfigError("no frames to encode")
-            out.mux(video.encode(None))
+                size = (frame.shape[1], frame.shape[0])
+                if size[0] % 2 or size[1] % 2:
+                    raise ConfigError(f"frame size {size} must be even for H.264")
+                video = out.add_stream(
+                    "libx264",
+                    rate=rate,
+                    options={"crf": str(options.crf), "preset": options.preset},
+                )
+                video.width, video.height = size
+                video.pix_fmt = "yuv420p"
+                video.codec_context.time_base = 1 / rate
+            picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            picture.pts = count
+            picture.time_base = 1 / rate
+            out.mux(video.encode(picture))
             if sound is not None:
-                out.mux(sound.encode(None))
+                _encode_audio(out, sound, audio, audio_rate, rate, count)
+            count += 1
+        if video is None:
+            raise ConfigError("no frames to encode")
+        out.mux(video.encode(None))
+        if sound is not None:
+            out.mux(sound.encode(None))
     duration = float(count / rate)
-    return VideoInfo(path=path, frames=count, fps=float(rate), width=size[0], height=size[1],
-                     duration_s=duration, audio_rate=int(audio_rate) if audio is not None else None,
-                     seconds=time.perf_counter() - start)
+    return VideoInfo(
+        path=path,
+        frames=count,
+        fps=float(rate),
+        width=size[0],
+        height=size[1],
+        duration_s=duration,
+        audio_rate=int(audio_rate) if audio is not None else None,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _encode_audio(out, stream, audio: np.ndarray, audio_rate: int, rate: Fraction, i: int) -> None:
     """Encode the audio samples that play during video frame ``i`` (silence past the end)."""
     import av
 
-    lo = int(round(i * audio_rate / rate))
-    hi = int(round((i + 1) * audio_rate / rate))
+    lo = round(i * audio_rate / rate)
+    hi = round((i + 1) * audio_rate / rate)
     if hi <= lo:
         return
     chunk = audio[lo:hi]
