@@ -53,6 +53,12 @@ def talking(template: np.ndarray, frames: int, fps: float = 30.0) -> np.ndarray:
     motion = np.repeat(template[None], frames, axis=0)
     motion[:, :, 1] -= opening * weight
     motion[:, :, 2] -= 0.5 * opening * weight
+    # lip corners stretching and a cheek swell at other rhythms: a few independent components
+    centre_x = (lo[0] + hi[0]) / 2
+    stretch = (0.04 * np.sin(2 * np.pi * 0.7 * t))[:, None] * weight
+    motion[:, :, 0] += stretch * (template[None, :, 0] - centre_x)
+    swell = (0.02 * np.sin(2 * np.pi * 0.3 * t))[:, None]
+    motion[:, :, 0] += swell * (template[None, :, 0] - centre_x) * (1 - weight)
     return motion.astype(np.float32)
 
 

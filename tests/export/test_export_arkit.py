@@ -225,3 +225,23 @@ def test_export_command_errors(tmp_path):
         _cli(
             ["export", *common, "-o", str(tmp_path / "a.csv"), "--basis", str(tmp_path / "no.npz")]
         )
+
+
+def test_bundled_head_basis_round_trip():
+    pytest.importorskip("selftalk.synth.head", reason="the bundled head has not landed yet")
+    from selftalk.export import bundled_basis
+
+    basis = bundled_basis()
+    assert len(basis.names) == 52 and sorted(map(str.lower, basis.names)) == sorted(
+        n.lower() for n in ARKIT_NAMES
+    )
+    truth = smooth_weights(60, seed=7) * (np.random.default_rng(7).uniform(size=52) < 0.3)
+    motion = basis.neutral[None] + np.einsum("tk,kvc->tvc", truth, basis.deltas)
+    result = solve_weights(motion, basis)
+    assert result.converged
+    assert np.abs(result.weights - truth).mean() < 0.01
+    assert result.max_error < 1e-3  # metres: under a millimetre everywhere
+    weights52, missing = to_arkit(result.weights, result.names)
+    assert missing == []
+    jaw = ARKIT_NAMES.index("jawOpen")
+    np.testing.assert_allclose(weights52[:, jaw], result.weights[:, basis.names.index("jawOpen")])
