@@ -76,37 +76,27 @@ def render_video(
         motion[0] if template is None else as_motion(template, n_vertices, name="template")[0]
     )
 
-    errors = None
-    legend = None
-    label_layout = Layout(
-        labels=labels,
-        panel_width=options.width,
-        panel_height=options.height,
-        background=options.background,
-    )
-    if ground_truth is not None:
-        error_map = error_map or ErrorMapOptions()
-        truth = _fit_length(as_motion(ground_truth, n_vertices, name="ground truth"), len(motion))
-        errors = [np.linalg.norm(m - truth, axis=-1) * error_map.scale for m in motions]  # (T, V)
-        vmax = error_map.vmax or float(np.percentile(np.concatenate(errors), 99)) or 1.0
-        if error_map.legend:
-            legend = colorbar(
-                options.height + label_layout.label_height,
-                vmax,
-                unit=error_map.unit,
-                background=options.background,
-                foreground=(0.1, 0.1, 0.1),
-            )
-        colors = [colormap(e, vmax) for e in errors]
-    else:
-        colors = [None] * len(motions)
     layout = Layout(
         labels=labels,
         panel_width=options.width,
         panel_height=options.height,
         background=options.background,
-        legend=legend,
     )
+    colors: list[np.ndarray | None] = [None] * len(motions)
+    if ground_truth is not None:
+        error_map = error_map or ErrorMapOptions()
+        truth = _fit_length(as_motion(ground_truth, n_vertices, name="ground truth"), len(motion))
+        errors = [np.linalg.norm(m - truth, axis=-1) * error_map.scale for m in motions]  # (T, V)
+        vmax = error_map.vmax or float(np.percentile(np.concatenate(errors), 99)) or 1.0
+        colors = [colormap(e, vmax) for e in errors]
+        if error_map.legend:
+            layout.legend = colorbar(
+                options.height + layout.label_height,
+                vmax,
+                unit=error_map.unit,
+                background=options.background,
+                foreground=layout.foreground,
+            )
 
     samples = _audio(audio, audio_rate)
     rate = AUDIO_FILE_RATE if isinstance(audio, (str, Path)) else audio_rate

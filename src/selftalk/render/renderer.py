@@ -47,6 +47,7 @@ class Renderer:
             raise RenderError(f"a face refers to a vertex outside the {n} of the template")
         self.camera = camera or frame_camera(self.template, self.options)
         self.normals = VertexNormals(self.faces, n)
+        self._used = np.unique(self.faces)  # vertices that are drawn (for the frame box)
         self._background = np.round(np.asarray(self.options.background) * 255).astype(np.uint8)
         self._flat_color = np.broadcast_to(
             np.asarray(self.options.color, np.float32), (n, 3)
@@ -112,12 +113,6 @@ class Renderer:
         lo = np.floor(xy.min(axis=0)).astype(int) - BOX_MARGIN
         hi = np.ceil(xy.max(axis=0)).astype(int) + BOX_MARGIN
         return int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1])
-
-    @property
-    def _used(self) -> np.ndarray:
-        if not hasattr(self, "_used_ids"):
-            self._used_ids = np.unique(self.faces)
-        return self._used_ids
 
     def close(self) -> None:
         self.backend.close()
