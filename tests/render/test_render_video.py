@@ -213,3 +213,36 @@ def test_render_command_rejects_a_mismatched_motion(tmp_path, mesh):
             ]
         )
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path, mesh, capsys):
+    from selftalk.cli import main
+    from selftalk.mesh import write_mesh
+
+    vertices, faces = mesh
+    write_mesh(tmp_path / "head.obj", vertices, faces)
+    np.save(tmp_path / "nan.npy", np.full((3, len(vertices), 3), np.nan, np.float32))
+    code = main(
+        [
+            "render",
+            str(tmp_path / "nan.npy"),
+            "--template",
+            str(tmp_path / "head.obj"),
+            "-o",
+            str(tmp_path / "x.mp4"),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "NaN" in err
+    code = main(
+        [
+            "export",
+            str(tmp_path / "missing.npy"),
+            "--template",
+            str(tmp_path / "head.obj"),
+            "-o",
+            str(tmp_path / "x.glb"),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "no such motion file" in err
