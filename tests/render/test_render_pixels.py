@@ -178,3 +178,17 @@ def test_bad_options_are_config_errors():
     assert parse_color("0.5, 0.5, 0.5") == pytest.approx((0.5, 0.5, 0.5))
     with pytest.raises(ConfigError):
         parse_color("purple")
+
+
+def test_auto_falls_back_to_numpy_when_egl_fails(mesh, monkeypatch):
+    from selftalk.render import gl
+
+    def broken(self, *args, **kwargs):
+        raise RenderError("cannot create a headless EGL context (test)")
+
+    monkeypatch.setattr(gl.GLBackend, "__init__", broken)
+    with pytest.warns(RuntimeWarning, match="NumPy"), _renderer(mesh, "auto") as renderer:
+        assert renderer.backend.name == "numpy"
+        assert painted(renderer.render(mesh[0]), np.array([255, 255, 255])).any()
+    with pytest.raises(RenderError, match="EGL"):
+        _renderer(mesh, "egl")
