@@ -187,7 +187,9 @@ def test_auto_falls_back_to_numpy_when_egl_fails(mesh, monkeypatch):
         raise RenderError("cannot create a headless EGL context (test)")
 
     monkeypatch.setattr(gl.GLBackend, "__init__", broken)
-    with pytest.warns(RuntimeWarning, match="NumPy"), _renderer(mesh, "auto") as renderer:
+    with pytest.warns(RuntimeWarning, match="NumPy"):
+        renderer = _renderer(mesh, "auto")
+    with renderer:
         assert renderer.backend.name == "numpy"
         assert painted(renderer.render(mesh[0]), np.array([255, 255, 255])).any()
     with pytest.raises(RenderError, match="EGL"):
