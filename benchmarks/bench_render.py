@@ -10,6 +10,7 @@ ellipsoid with 5,120 vertices and 10,080 triangles (the size of a FLAME-like hea
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import tempfile
@@ -107,6 +108,8 @@ def main() -> int:
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_average_1min_at_start": os.getloadavg()[0],
         },
         "mesh": {"name": name, "vertices": len(template), "faces": len(faces)},
         "render": [],
