@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(
             f"wrote {info.path} ({info.bytes / 1e6:.1f} MB): {info.frames} frames, "
-            f"{info.n_targets} morph targets, max vertex error {info.max_error:.3g} "
+            f"{info.n_targets} morph target{'' if info.n_targets == 1 else 's'}, max vertex error {info.max_error:.3g} "
             f"(tolerance {info.tolerance:.3g}), rms {info.rms_error:.3g}"
             + (f"; audio {info.audio_path}" if info.audio_path else "")
         )
