@@ -227,7 +227,8 @@ def identity_basis(run, neutral: np.ndarray, model, seed: int):
             key = lab.removeprefix("l-").removeprefix("r-")
             shared.setdefault(key, float(np.clip(rng.normal(0, 0.35), -1, 1)))
             local[lab] = float(np.clip(shared[key] + rng.normal(0, 0.03), -1, 1))
-        samples.append((run(None, phenotype, local) - neutral).reshape(-1))
+        delta = run(None, phenotype, local) - neutral
+        samples.append((delta - delta.mean(axis=0)).reshape(-1))  # same centre: no translation
     data = np.stack(samples)
     data -= data.mean(axis=0)
     _, s, vt = np.linalg.svd(data, full_matrices=False)

@@ -17,6 +17,8 @@ from selftalk.errors import SelfTalkError
 # One entry a verb module, in the order ``selftalk --help`` lists them.
 COMMAND_MODULES = [
     "selftalk.cli.animate",
+    "selftalk.cli.synth",
+    "selftalk.cli.lipsync",
 ]
 
 

@@ -50,7 +50,7 @@ class SpeakingStyle:
             lips=float(rng.uniform(0.75, 1.3)),
             coarticulation=float(rng.uniform(0.7, 1.4)),
             anticipation=float(rng.uniform(0.45, 0.7)),
-            jaw_stiffness=float(rng.uniform(4.5, 8.0)),
+            jaw_stiffness=float(rng.uniform(5.5, 9.0)),
             blink_rate=float(rng.uniform(8.0, 28.0)),
             blink_depth=float(rng.uniform(0.85, 1.0)),
             brow_gain=float(rng.uniform(0.1, 0.6)),

@@ -68,14 +68,14 @@ _OW = {"jawOpen": 0.3, "mouthFunnel": 0.6, "mouthPucker": 0.4}
 VISEMES: dict[str, Viseme] = {
     "SIL": _v({}, strength=0.6),
     # bilabials: lips pressed together
-    "P": _v({**_CLOSED, "mouthPress": 0.35}, strength=4.0),
-    "B": _v({**_CLOSED, "mouthPress": 0.3}, strength=4.0),
-    "M": _v({**_CLOSED, "mouthPress": 0.2}, strength=4.0),
+    "P": _v({**_CLOSED, "mouthPress": 0.35}, strength=2.5),
+    "B": _v({**_CLOSED, "mouthPress": 0.3}, strength=2.5),
+    "M": _v({**_CLOSED, "mouthPress": 0.2}, strength=2.5),
     # labiodentals: lower lip rolled under the upper teeth
     "F": _v({"jawOpen": 0.1, "mouthClose": 0.04, "mouthRollLower": 0.65, "mouthUpperUp": 0.25,
-             "mouthShrugUpper": 0.1}, strength=4.0),
+             "mouthShrugUpper": 0.1}, strength=2.5),
     "V": _v({"jawOpen": 0.1, "mouthClose": 0.04, "mouthRollLower": 0.6, "mouthUpperUp": 0.2,
-             "mouthShrugUpper": 0.1}, strength=4.0),
+             "mouthShrugUpper": 0.1}, strength=2.5),
     # dental: tongue tip between the teeth
     "TH": _v({"jawOpen": 0.16, "tongueOut": 0.25, "mouthUpperUp": 0.1}, strength=2.0),
     "DH": _v({"jawOpen": 0.14, "tongueOut": 0.2, "mouthUpperUp": 0.1}, strength=1.5),
