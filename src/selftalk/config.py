@@ -1,0 +1,558 @@
+"""Typed configuration: every hyper-parameter of a SelfTalk model and its training, in one place.
+
+A configuration is a tree of keyword-only dataclasses. Named presets (:data:`PRESETS`) build
+complete trees; YAML files and ``key=value`` arguments hold only *overrides* of a preset, and
+an unknown key is an error, never silently ignored. The resolved tree is saved with every
+model and run (``config.json``), so a checkpoint describes itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from selftalk.errors import ConfigError
+
+SAMPLE_RATE = 16_000
+
+
+# --------------------------------------------------------------------------------------------
+# Model parts
+
+
+@dataclass(kw_only=True)
+class SpeechEncoderConfig:
+    """A wav2vec 2.0 network: a pretrained one to load, or an architecture to build at random.
+
+    With ``pretrained`` set (a hub name or a local directory), the architecture fields below are
+    ignored and the pretrained model's own configuration is used. Otherwise a randomly
+    initialised network is built from them (tests, training from scratch).
+    """
+
+    pretrained: str | None = None
+    """Hub name or local directory for ``from_pretrained``; ``None`` builds from the fields below."""
+    hidden_size: int = 1024
+    """Transformer width."""
+    num_layers: int = 24
+    """Transformer layers."""
+    num_heads: int = 16
+    """Attention heads per layer."""
+    intermediate_size: int = 4096
+    """Feed-forward width."""
+    conv_dim: tuple[int, ...] = (512,) * 7
+    """Channels of each layer of the CNN feature encoder."""
+    conv_kernel: tuple[int, ...] = (10, 3, 3, 3, 3, 2, 2)
+    """Kernel size of each CNN layer."""
+    conv_stride: tuple[int, ...] = (5, 2, 2, 2, 2, 2, 2)
+    """Stride of each CNN layer; their product sets the frame rate (320 → 50 Hz at 16 kHz)."""
+    conv_bias: bool = True
+    """Whether the CNN layers have biases."""
+    feat_extract_norm: Literal["layer", "group"] = "layer"
+    """Normalisation of the CNN layers; ``layer`` keeps padded batches equal to one-by-one runs."""
+    do_stable_layer_norm: bool = True
+    """Pre-norm transformer (large/XLSR models) instead of post-norm (base models)."""
+    num_conv_pos_embeddings: int = 128
+    """Kernel of the convolutional positional embedding."""
+    num_conv_pos_embedding_groups: int = 16
+    """Groups of the convolutional positional embedding."""
+    vocab_size: int = 33
+    """Output tokens of a CTC head (recognizer only)."""
+    pad_token_id: int = 0
+    """The CTC blank / padding token."""
+    hidden_dropout: float = 0.1
+    """Dropout on transformer hidden states."""
+    attention_dropout: float = 0.1
+    """Dropout on attention weights."""
+    activation_dropout: float = 0.05
+    """Dropout inside the feed-forward blocks."""
+    feat_proj_dropout: float = 0.05
+    """Dropout after the feature projection."""
+    layerdrop: float = 0.1
+    """Probability of skipping a whole transformer layer in training."""
+    mask_time_prob: float = 0.05
+    """SpecAugment time-masking probability in training (0 disables)."""
+    mask_time_length: int = 10
+    """Length of each SpecAugment time mask, in frames."""
+
+    @property
+    def frame_rate(self) -> float:
+        """Output frames per second at 16 kHz (50.0 for the standard CNN)."""
+        return SAMPLE_RATE / math.prod(self.conv_stride)
+
+    def validate(self, path: str = "encoder") -> None:
+        if self.pretrained is not None:
+            return
+        _positive(path, self, "hidden_size", "num_layers", "num_heads", "intermediate_size")
+        if self.hidden_size % self.num_heads:
+            raise ConfigError(f"{path}.hidden_size ({self.hidden_size}) must be divisible by "
+                              f"{path}.num_heads ({self.num_heads})")
+        if not len(self.conv_dim) == len(self.conv_kernel) == len(self.conv_stride) > 0:
+            raise ConfigError(f"{path}.conv_dim, conv_kernel and conv_stride must have one "
+                              "entry per CNN layer")
+        if self.hidden_size % self.num_conv_pos_embedding_groups:
+            raise ConfigError(f"{path}.num_conv_pos_embedding_groups must divide hidden_size")
+        for name in ("hidden_dropout", "attention_dropout", "activation_dropout",
+                     "feat_proj_dropout", "layerdrop", "mask_time_prob"):
+            _probability(path, self, name)
+
+    def hf_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``transformers.Wav2Vec2Config`` for this architecture."""
+        return dict(
+            hidden_size=self.hidden_size,
+            num_hidden_layers=self.num_layers,
+            num_attention_heads=self.num_heads,
+            intermediate_size=self.intermediate_size,
+            conv_dim=list(self.conv_dim),
+            conv_kernel=list(self.conv_kernel),
+            conv_stride=list(self.conv_stride),
+            conv_bias=self.conv_bias,
+            feat_extract_norm=self.feat_extract_norm,
+            do_stable_layer_norm=self.do_stable_layer_norm,
+            num_conv_pos_embeddings=self.num_conv_pos_embeddings,
+            num_conv_pos_embedding_groups=self.num_conv_pos_embedding_groups,
+            vocab_size=self.vocab_size,
+            pad_token_id=self.pad_token_id,
+            hidden_dropout=self.hidden_dropout,
+            attention_dropout=self.attention_dropout,
+            activation_dropout=self.activation_dropout,
+            feat_proj_dropout=self.feat_proj_dropout,
+            layerdrop=self.layerdrop,
+            mask_time_prob=self.mask_time_prob,
+            mask_time_length=self.mask_time_length,
+            ctc_loss_reduction="mean",
+        )
+
+
+@dataclass(kw_only=True)
+class AnimatorConfig:
+    """The facial animator: audio encoder → frame alignment → transformer decoder → vertex head."""
+
+    encoder: SpeechEncoderConfig = field(default_factory=SpeechEncoderConfig)
+    """Its wav2vec 2.0 audio encoder (fine-tuned, CNN feature encoder frozen)."""
+    freeze_feature_encoder: bool = True
+    """Keep the CNN feature encoder frozen, as the paper does."""
+    alignment: Literal["interpolate_cnn", "interpolate", "stack"] = "interpolate_cnn"
+    """How 50 Hz audio frames meet the mesh frame rate: ``interpolate_cnn`` resamples the CNN
+    features linearly before the transformer (SelfTalk's VOCASET setting, FaceFormer);
+    ``interpolate`` resamples the encoder output; ``stack`` concatenates groups of
+    ``audio_rate / fps`` consecutive encoder frames (SelfTalk's BIWI setting; needs a whole ratio)."""
+    feature_dim: int = 512
+    """Width of the mesh decoder."""
+    decoder_layers: int = 1
+    """Transformer decoder layers."""
+    decoder_heads: int = 4
+    """Attention heads of the decoder."""
+    decoder_ff_dim: int = 1024
+    """Feed-forward width of the decoder."""
+    decoder_dropout: float = 0.1
+    """Dropout inside the decoder."""
+
+    def validate(self, path: str = "animator") -> None:
+        self.encoder.validate(f"{path}.encoder")
+        _positive(path, self, "feature_dim", "decoder_layers", "decoder_heads", "decoder_ff_dim")
+        if self.feature_dim % self.decoder_heads:
+            raise ConfigError(f"{path}.feature_dim ({self.feature_dim}) must be divisible by "
+                              f"{path}.decoder_heads ({self.decoder_heads})")
+        _probability(path, self, "decoder_dropout")
+        _choice(path, self, "alignment", ("interpolate_cnn", "interpolate", "stack"))
+
+
+@dataclass(kw_only=True)
+class LipReaderConfig:
+    """The lip-reading interpreter: lip vertices → linear → transformer → text head."""
+
+    width: int = 1024
+    """Feature width; must equal the recognizer's hidden size (the latent loss compares them)."""
+    architecture: Literal["encoder", "encoder_decoder"] = "encoder"
+    """``encoder``: a transformer encoder (the paper). ``encoder_decoder``: a full
+    ``nn.Transformer`` called as ``transformer(x, x)`` (the official release)."""
+    num_layers: int = 6
+    """Encoder layers (and decoder layers for ``encoder_decoder``)."""
+    num_heads: int = 8
+    """Attention heads."""
+    ff_dim: int = 2048
+    """Feed-forward width."""
+    dropout: float = 0.1
+    """Dropout inside the transformer."""
+    vocab_size: int = 33
+    """Output tokens; must equal the recognizer's vocabulary."""
+
+    def validate(self, path: str = "lip_reader") -> None:
+        _positive(path, self, "width", "num_layers", "num_heads", "ff_dim", "vocab_size")
+        if self.width % self.num_heads:
+            raise ConfigError(f"{path}.width ({self.width}) must be divisible by "
+                              f"{path}.num_heads ({self.num_heads})")
+        _probability(path, self, "dropout")
+        _choice(path, self, "architecture", ("encoder", "encoder_decoder"))
+
+
+@dataclass(kw_only=True)
+class ModelConfig:
+    """A SelfTalk model: animator and lip reader, sized for one face topology."""
+
+    n_vertices: int = 5023
+    """Vertices of the face topology."""
+    n_lip_vertices: int = 254
+    """Lip vertices the lip reader reads."""
+    fps: float = 30.0
+    """Mesh frames per second."""
+    animator: AnimatorConfig = field(default_factory=AnimatorConfig)
+    """The facial animator."""
+    lip_reader: LipReaderConfig = field(default_factory=LipReaderConfig)
+    """The lip-reading interpreter."""
+
+    def validate(self, path: str = "model") -> None:
+        _positive(path, self, "n_vertices", "n_lip_vertices", "fps")
+        if self.n_lip_vertices > self.n_vertices:
+            raise ConfigError(f"{path}.n_lip_vertices cannot exceed {path}.n_vertices")
+        self.animator.validate(f"{path}.animator")
+        self.lip_reader.validate(f"{path}.lip_reader")
+        if self.animator.alignment == "stack":
+            ratio = self.animator.encoder.frame_rate / self.fps
+            if self.animator.encoder.pretrained is None and abs(ratio - round(ratio)) > 1e-9:
+                raise ConfigError(f"{path}.animator.alignment 'stack' needs the audio frame rate "
+                                  f"({self.animator.encoder.frame_rate:g} Hz) to be a whole "
+                                  f"multiple of {path}.fps ({self.fps:g})")
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+
+
+@dataclass(kw_only=True)
+class LossConfig:
+    """Weights of the four loss terms (paper Eq. 12); 0 switches a term off."""
+
+    rec: float = 1000.0
+    """λ1, vertex reconstruction (MSE)."""
+    vel: float = 1000.0
+    """λ2, velocity (MSE of frame-to-frame differences)."""
+    lat: float = 0.001
+    """λ3, latent consistency (MSE of lip-reader features vs recognizer hidden states)."""
+    ctc: float = 0.0001
+    """λ4, text consistency (CTC of lip-reader logits vs the recognizer's transcript)."""
+
+    def validate(self, path: str = "loss") -> None:
+        for name in ("rec", "vel", "lat", "ctc"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ConfigError(f"{path}.{name} must be a finite weight >= 0, got {value}")
+
+    @property
+    def uses_diagram(self) -> bool:
+        """Whether the lip reader and recognizer take part (any of lat, ctc is on)."""
+        return self.lat > 0 or self.ctc > 0
+
+
+@dataclass(kw_only=True)
+class TrainConfig:
+    """Optimisation and bookkeeping of a training run."""
+
+    lr: float = 1e-4
+    """Adam learning rate."""
+    epochs: int = 100
+    """Passes over the training split."""
+    batch_size: int = 1
+    """Clips per step (padded, masked)."""
+    grad_accum: int = 1
+    """Steps whose gradients are summed before an optimizer update."""
+    weight_decay: float = 0.0
+    """Adam(W) weight decay."""
+    scheduler: Literal["constant", "cosine"] = "constant"
+    """Learning-rate schedule after warm-up."""
+    warmup_steps: int = 0
+    """Optimizer updates of linear warm-up."""
+    grad_clip: float = 0.0
+    """Clip the gradient norm to this value; 0 disables."""
+    seed: int = 0
+    """Seed of every random generator."""
+    amp: bool = True
+    """bfloat16 autocast on CUDA (ignored on CPU)."""
+    num_workers: int = 0
+    """Data-loading worker processes."""
+    val_every: int = 1
+    """Validate every N epochs."""
+    save_every: int = 1
+    """Write a checkpoint every N epochs (the best and the last are always kept)."""
+    cache_recognizer: bool = True
+    """Compute the frozen recognizer once per clip and cache it on disk."""
+    max_steps: int = 0
+    """Stop after this many optimizer updates (0: no limit); for smoke tests and benchmarks."""
+
+    def validate(self, path: str = "train") -> None:
+        _positive(path, self, "lr", "epochs", "batch_size", "grad_accum", "val_every", "save_every")
+        for name in ("weight_decay", "warmup_steps", "grad_clip", "num_workers", "max_steps"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{path}.{name} must be >= 0, got {getattr(self, name)}")
+        _choice(path, self, "scheduler", ("constant", "cosine"))
+
+
+@dataclass(kw_only=True)
+class SelfTalkConfig:
+    """Everything a SelfTalk run needs: model, frozen recognizer, loss weights and training."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """The trainable model (animator + lip reader)."""
+    recognizer: SpeechEncoderConfig = field(default_factory=SpeechEncoderConfig)
+    """The frozen speech recognizer (a wav2vec 2.0 CTC model)."""
+    loss: LossConfig = field(default_factory=LossConfig)
+    """Loss weights."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """Training settings."""
+
+    def validate(self) -> SelfTalkConfig:
+        """Check every field; raise :class:`ConfigError` naming the first bad one. Returns self."""
+        self.model.validate("model")
+        self.recognizer.validate("recognizer")
+        self.loss.validate("loss")
+        self.train.validate("train")
+        if self.recognizer.pretrained is None:
+            if self.loss.uses_diagram and self.recognizer.hidden_size != self.model.lip_reader.width:
+                raise ConfigError(
+                    f"model.lip_reader.width ({self.model.lip_reader.width}) must equal "
+                    f"recognizer.hidden_size ({self.recognizer.hidden_size})")
+            if self.recognizer.vocab_size != self.model.lip_reader.vocab_size:
+                raise ConfigError(
+                    f"model.lip_reader.vocab_size ({self.model.lip_reader.vocab_size}) must equal "
+                    f"recognizer.vocab_size ({self.recognizer.vocab_size})")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Presets
+
+PAPER_RECOGNIZER = "jonatasgrosman/wav2vec2-large-xlsr-53-english"
+
+
+def xlsr53_large(pretrained: str | None = PAPER_RECOGNIZER) -> SpeechEncoderConfig:
+    """wav2vec 2.0 XLSR-53 large (24 layers, 1024-d) as fine-tuned for English CTC."""
+    return SpeechEncoderConfig(pretrained=pretrained)
+
+
+def vocaset() -> SelfTalkConfig:
+    """The paper's VOCASET setting: FLAME topology (5023 vertices, 254 lip vertices), 30 fps."""
+    return SelfTalkConfig(
+        model=ModelConfig(
+            n_vertices=5023, n_lip_vertices=254, fps=30.0,
+            animator=AnimatorConfig(encoder=xlsr53_large(), alignment="interpolate_cnn",
+                                    feature_dim=512, decoder_ff_dim=1024),
+            lip_reader=LipReaderConfig(width=1024, num_layers=6),
+        ),
+        recognizer=xlsr53_large(),
+    )
+
+
+def biwi() -> SelfTalkConfig:
+    """The paper's BIWI setting: 23370 vertices, 4996 lip vertices, 25 fps, stacked frame pairs."""
+    config = vocaset()
+    config.model.n_vertices, config.model.n_lip_vertices, config.model.fps = 23370, 4996, 25.0
+    config.model.animator.alignment = "stack"
+    config.model.animator.feature_dim = 1024
+    config.model.animator.decoder_ff_dim = 2048
+    return config
+
+
+def vocaset_official() -> SelfTalkConfig:
+    """Bit-for-bit the official release's VOCASET model (lip reader: full ``nn.Transformer``)."""
+    config = vocaset()
+    config.model.lip_reader.architecture = "encoder_decoder"
+    return config
+
+
+def biwi_official() -> SelfTalkConfig:
+    """Bit-for-bit the official release's BIWI model (lip reader: full ``nn.Transformer``)."""
+    config = biwi()
+    config.model.lip_reader.architecture = "encoder_decoder"
+    return config
+
+
+def tiny_encoder(*, vocab_size: int = 33) -> SpeechEncoderConfig:
+    """A 2-layer, 32-d wav2vec 2.0 with a 3-layer CNN (still 50 Hz): milliseconds per clip."""
+    return SpeechEncoderConfig(
+        hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64,
+        conv_dim=(32, 32, 32), conv_kernel=(10, 8, 4), conv_stride=(5, 8, 8),
+        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4, vocab_size=vocab_size,
+        hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
+        feat_proj_dropout=0.0, layerdrop=0.0, mask_time_prob=0.0,
+    )
+
+
+def tiny() -> SelfTalkConfig:
+    """A model small enough for unit tests and smoke runs (64 vertices, 8 lip vertices)."""
+    return SelfTalkConfig(
+        model=ModelConfig(
+            n_vertices=64, n_lip_vertices=8, fps=30.0,
+            animator=AnimatorConfig(encoder=tiny_encoder(), feature_dim=32, decoder_heads=2,
+                                    decoder_ff_dim=64, decoder_dropout=0.0),
+            lip_reader=LipReaderConfig(width=32, num_layers=1, num_heads=2, ff_dim=64,
+                                       dropout=0.0),
+        ),
+        recognizer=tiny_encoder(),
+        train=TrainConfig(lr=1e-3, epochs=2, amp=False),
+    )
+
+
+PRESETS: dict[str, Callable[[], SelfTalkConfig]] = {
+    "vocaset": vocaset,
+    "biwi": biwi,
+    "vocaset-official": vocaset_official,
+    "biwi-official": biwi_official,
+    "tiny": tiny,
+}
+
+
+def preset(name: str) -> SelfTalkConfig:
+    """A fresh copy of the named preset."""
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise ConfigError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Overrides, (de)serialisation
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config tree (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def from_dict(cls: type, data: Mapping[str, Any], path: str = "") -> Any:
+    """Build config class ``cls`` from a complete or partial dict; unknown keys are errors."""
+    return apply_overrides(cls(), data, path=path)
+
+
+def apply_overrides(config: Any, overrides: Mapping[str, Any], path: str = "") -> Any:
+    """Return a copy of ``config`` with the nested ``overrides`` applied, type-checked."""
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(f"{path or 'config'} must be a mapping, got {type(overrides).__name__}")
+    config = dataclasses.replace(config)
+    hints = typing.get_type_hints(type(config))
+    names = {f.name for f in dataclasses.fields(config)}
+    for key, value in overrides.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key not in names:
+            raise ConfigError(f"unknown config key {where!r} (known: {', '.join(sorted(names))})")
+        current = getattr(config, key)
+        if dataclasses.is_dataclass(current):
+            setattr(config, key, apply_overrides(current, value, where))
+        else:
+            setattr(config, key, _coerce(value, hints[key], where))
+    return config
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, Any]:
+    """``["train.lr=3e-4", "model.fps=25"]`` → nested override dict (values parsed as YAML)."""
+    import yaml
+
+    nested: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"expected key=value, got {item!r}")
+        node = nested
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(raw)
+    return nested
+
+
+def load_overrides(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file of overrides (an empty file means none)."""
+    import yaml
+
+    from selftalk.errors import InputError
+
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError:
+        raise InputError(path, "no such config file") from None
+    except yaml.YAMLError as error:
+        raise InputError(path, f"not valid YAML ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "a config file must hold a mapping of overrides")
+    return data
+
+
+def resolve(
+    preset_name: str,
+    *,
+    files: list[str | Path] = (),
+    assignments: list[str] = (),
+) -> SelfTalkConfig:
+    """Preset, then each YAML file, then ``key=value`` assignments; validated."""
+    config = preset(preset_name)
+    for path in files:
+        config = apply_overrides(config, load_overrides(path))
+    if assignments:
+        config = apply_overrides(config, parse_assignments(list(assignments)))
+    return config.validate()
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError as error:
+                errors.append(str(error))
+        raise ConfigError(errors[0])
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{where} must be one of {', '.join(map(repr, args))}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        item = args[0] if args else Any
+        return tuple(_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def _positive(path: str, obj: Any, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if not value > 0:
+            raise ConfigError(f"{path}.{name} must be positive, got {value}")
+
+
+def _probability(path: str, obj: Any, name: str) -> None:
+    value = getattr(obj, name)
+    if not 0.0 <= value < 1.0:
+        raise ConfigError(f"{path}.{name} must be in [0, 1), got {value}")
+
+
+def _choice(path: str, obj: Any, name: str, choices: tuple[str, ...]) -> None:
+    value = getattr(obj, name)
+    if value not in choices:
+        raise ConfigError(f"{path}.{name} must be one of {', '.join(choices)}, got {value!r}")

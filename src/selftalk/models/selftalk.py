@@ -1,0 +1,132 @@
+"""SelfTalk: the trainable model (facial animator + lip-reading interpreter), saved and loaded
+as a self-describing directory: ``config.json`` + ``model.safetensors``.
+
+The frozen speech recognizer is not part of it: it belongs to training
+(:mod:`selftalk.models.diagram`) and is referenced by the run's configuration, never copied
+into every checkpoint. Inference runs the animator alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from selftalk import __version__
+from selftalk.config import ModelConfig, from_dict, to_dict
+from selftalk.errors import InputError
+from selftalk.models.animator import AnimatorOutput, FacialAnimator
+from selftalk.models.lip_reader import LipReadingInterpreter
+from selftalk.models.wav2vec2 import (
+    adapt_weight_norm_keys,
+    build_wav2vec2,
+    hf_config_dict,
+    wav2vec2_from_hf_config,
+)
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+FORMAT = "selftalk-model"
+
+
+class SelfTalk(nn.Module):
+    """Facial animator and lip-reading interpreter for one face topology."""
+
+    def __init__(self, config: ModelConfig, lip_indices, *, audio_encoder: nn.Module | None = None):
+        """Build a model; ``audio_encoder`` defaults to the one ``config`` describes
+        (``from_pretrained`` when it names one, random otherwise)."""
+        super().__init__()
+        config.validate()
+        lip_indices = torch.as_tensor(np.asarray(lip_indices), dtype=torch.long)
+        if len(lip_indices) != config.n_lip_vertices:
+            raise ValueError(f"{len(lip_indices)} lip indices given, the config expects "
+                             f"{config.n_lip_vertices}")
+        if audio_encoder is None:
+            audio_encoder = build_wav2vec2(config.animator.encoder)
+        self.config = config
+        self.animator = FacialAnimator(config, audio_encoder)
+        self.lip_reader = LipReadingInterpreter(config.lip_reader, lip_indices)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def forward(self, audio, templates, audio_lengths=None, frame_lengths=None) -> AnimatorOutput:
+        """Animate: see :meth:`FacialAnimator.forward`."""
+        return self.animator(audio, templates, audio_lengths, frame_lengths)
+
+    @torch.no_grad()
+    def predict(self, audio: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
+        """Motion for one clip, animator only: audio (S,) normalised 16 kHz, template (V, 3)
+        → vertices (T, V, 3)."""
+        was_training = self.training
+        self.eval()
+        try:
+            out = self.animator(audio[None].to(self.device), template[None].to(self.device))
+        finally:
+            self.train(was_training)
+        return out.vertices[0, : int(out.frame_lengths[0])]
+
+    # ----------------------------------------------------------------------------------------
+    # Save / load
+
+    def save_pretrained(self, directory: str | Path, *, extra: dict[str, Any] | None = None) -> None:
+        """Write ``config.json`` and ``model.safetensors`` (atomically) into ``directory``."""
+        from safetensors.torch import save_file
+
+        from selftalk.io import atomic_path, write_json
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
+        with atomic_path(directory / WEIGHTS_NAME) as tmp:
+            save_file(state, str(tmp), metadata={"format": "pt"})
+        write_json(directory / CONFIG_NAME, {
+            "format": FORMAT,
+            "selftalk_version": __version__,
+            "model": to_dict(self.config),
+            "audio_encoder": hf_config_dict(self.animator.audio_encoder),
+            **(extra or {}),
+        })
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, *, device: str | torch.device = "cpu") -> SelfTalk:
+        """Load a model directory written by :meth:`save_pretrained` (no network access)."""
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        meta = read_model_config(directory)
+        config = from_dict(ModelConfig, meta["model"], path="model")
+        encoder = wav2vec2_from_hf_config(meta["audio_encoder"])
+        weights = directory / WEIGHTS_NAME
+        if not weights.is_file():
+            raise InputError(weights, "no such file: the model directory has no weights")
+        try:
+            state = load_file(str(weights), device=str(device))
+        except Exception as error:
+            raise InputError(weights, f"not a readable safetensors file ({error})") from None
+        model = cls(config, state["lip_reader.lip_indices"].cpu(), audio_encoder=encoder)
+        state = adapt_weight_norm_keys(state, set(model.state_dict()))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise InputError(weights, f"weights do not match the config: missing {missing[:5]}, "
+                                      f"unexpected {unexpected[:5]}")
+        return model.to(device).eval()
+
+
+def read_model_config(directory: str | Path) -> dict[str, Any]:
+    """The parsed ``config.json`` of a model directory, checked to be one."""
+    path = Path(directory) / CONFIG_NAME
+    if not path.is_file():
+        raise InputError(directory, f"not a selftalk model directory (no {CONFIG_NAME})")
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise InputError(path, f"not valid JSON ({error})") from None
+    if meta.get("format") != FORMAT:
+        raise InputError(path, f"not a selftalk model config (format {meta.get('format')!r})")
+    return meta
