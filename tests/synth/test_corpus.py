@@ -116,3 +116,23 @@ def test_data_check_accepts_the_corpus(corpus):
     out, _ = corpus
     report = check.check_dataset(out)
     assert report.ok, report
+
+
+class _FlakyBackend(FakeBackend):
+    """Its first prompt cannot be aligned."""
+
+    def recording(self, prompt_id):
+        from selftalk.errors import SelfTalkError
+
+        if prompt_id == self._prompts[0][0]:
+            raise SelfTalkError("cannot align")
+        return super().recording(prompt_id)
+
+
+def test_unalignable_prompt_falls_back_to_another(tmp_path):
+    out = tmp_path / "c"
+    summary = build_corpus(out, _FlakyBackend(), small_options(seed=7, recorded_share=1.0), progress=False)
+    assert summary["failed"] == {} and summary["n_clips"] == 12
+    meta = json.loads((out / "meta.json").read_text())
+    prompts = [c["prompt"] for c in meta["clips"].values() if c["source"] == "recorded"]
+    assert prompts and "prompt/0" not in prompts

@@ -107,6 +107,7 @@ class ClipJob:
     text: str
     voice: str  # TTS voice, or the prompt id for recorded speech
     seed: int
+    fallbacks: tuple[tuple[str, str], ...] = ()  # other (prompt id, text) if a prompt fails
 
 
 @dataclass(kw_only=True)
@@ -161,8 +162,11 @@ def plan_corpus(backend: SpeechBackend, options: CorpusOptions, head: Head) -> C
             alternate = group == "held_out" and (i + j) % 2 == 0
             use_recorded = bool(pool) and (alternate or (group == "main" and draw < options.recorded_share))
             text = next(texts)
+            fallbacks: tuple = ()
             if use_recorded:
-                prompt_id, text = pool[cursor[group] % len(pool)]
+                k = cursor[group]
+                prompt_id, text = pool[k % len(pool)]
+                fallbacks = tuple(pool[(k + n) % len(pool)] for n in range(1, min(4, len(pool))))
                 cursor[group] += 1
                 source, voice = RECORDED, prompt_id
             else:
@@ -170,6 +174,7 @@ def plan_corpus(backend: SpeechBackend, options: CorpusOptions, head: Head) -> C
             jobs.append(ClipJob(
                 clip=f"{subject.name}_{sentence}", subject=i, sentence=sentence, group=group,
                 source=source, text=text, voice=voice, seed=int(rng.integers(2**31)),
+                fallbacks=fallbacks,
             ))
     return CorpusPlan(
         subjects=subjects, jobs=jobs, train_voices=train_voices, held_out_voices=held_voices,
@@ -237,8 +242,18 @@ def render_clip(
     import soundfile
 
     subject = plan.subjects[job.subject]
+    prompt = job.voice
     if job.source == RECORDED:
-        utt = backend.recording(job.voice)
+        # A prompt that cannot be aligned (a transcript that describes silence, say) gives way
+        # to the next ones of its pool, in a fixed order, so the build stays deterministic.
+        candidates = [job.voice] + [p for p, _ in job.fallbacks]
+        for n, prompt in enumerate(candidates):
+            try:
+                utt = backend.recording(prompt)
+                break
+            except SelfTalkError:
+                if n == len(candidates) - 1:
+                    raise
     else:
         utt = backend.synthesize(job.text, job.voice)
     weights = animate(
@@ -261,7 +276,7 @@ def render_clip(
         "n_frames": int(len(weights)),
         "sample_rate": int(utt.sample_rate),
         "phones": [[p.phone, round(p.start, 4), round(p.end, 4)] for p in utt.phones],
-        **({"prompt": job.voice} if job.source == RECORDED else {}),
+        **({"prompt": prompt} if job.source == RECORDED else {}),
     }
 
 

@@ -14,7 +14,9 @@ from selftalk.errors import ConfigError
 from selftalk.synth.phones import Utterance
 
 # espeak-ng English voices and variants (male, female, other accents) used by default.
-ESPEAK_VOICES = ("en-us", "en-us+m3", "en-us+f3", "en-us+f4", "en-gb", "en-gb+m5", "en-gb-scotland+f2")
+ESPEAK_VOICES = (
+    "en-us", "en-us+m3", "en-us+f3", "en-us+f4", "en-gb-x-rp+m5", "en-gb-scotland+f2", "en-us-nyc+m1",
+)
 ENGINES = ("espeak", "flite", "festival")
 
 
