@@ -32,8 +32,9 @@ def main() -> int:
     parser.add_argument("--fps", type=float, default=30.0)
     parser.add_argument("--keep", action="store_true", help="keep the corpus (default: delete it)")
     args = parser.parse_args()
-    options = CorpusOptions(n_subjects=args.subjects, n_sentences=args.sentences, fps=args.fps,
-                            workers=args.workers)
+    options = CorpusOptions(
+        n_subjects=args.subjects, n_sentences=args.sentences, fps=args.fps, workers=args.workers
+    )
     start = time.time()
     summary = build_corpus(args.out_dir, SynthSpeech(), options, progress=True)
     seconds = time.time() - start

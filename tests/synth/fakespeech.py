@@ -7,15 +7,38 @@ import numpy as np
 from selftalk.synth.phones import TimedPhone, Utterance
 
 LEXICON = {
-    "bob": "B AA B", "map": "M AE P", "pop": "P AA P", "mom": "M AA M", "fifty": "F IH F T IY",
-    "five": "F AY V", "food": "F UW D", "who": "HH UW", "woo": "W UW", "show": "SH OW",
-    "papa": "P AA P AH", "baba": "B AA B AH", "father": "F AA DH ER", "hot": "HH AA T",
-    "saw": "S AO", "spa": "S P AA", "vast": "V AE S T", "boom": "B UW M",
+    "bob": "B AA B",
+    "map": "M AE P",
+    "pop": "P AA P",
+    "mom": "M AA M",
+    "fifty": "F IH F T IY",
+    "five": "F AY V",
+    "food": "F UW D",
+    "who": "HH UW",
+    "woo": "W UW",
+    "show": "SH OW",
+    "papa": "P AA P AH",
+    "baba": "B AA B AH",
+    "father": "F AA DH ER",
+    "hot": "HH AA T",
+    "saw": "S AO",
+    "spa": "S P AA",
+    "vast": "V AE S T",
+    "boom": "B UW M",
 }
 SENTENCES = [
-    "bob saw papa", "mom map pop", "five fifty food", "father who show", "hot spa boom",
-    "vast baba woo", "bob food map", "papa hot five", "woo mom vast", "show pop father",
-    "spa five bob", "boom fifty mom",
+    "bob saw papa",
+    "mom map pop",
+    "five fifty food",
+    "father who show",
+    "hot spa boom",
+    "vast baba woo",
+    "bob food map",
+    "papa hot five",
+    "woo mom vast",
+    "show pop father",
+    "spa five bob",
+    "boom fifty mom",
 ]
 RATE = 16_000
 
@@ -42,9 +65,13 @@ def speak(text: str, voice: str, *, source: str = "tts", phone_seconds: float = 
     envelope = np.zeros(n)
     for p in phones:
         if p.phone != "SIL":
-            envelope[int(p.start * RATE) : int(p.end * RATE)] = 1.0 if p.phone[0] in "AEIOU" else 0.3
+            envelope[int(p.start * RATE) : int(p.end * RATE)] = (
+                1.0 if p.phone[0] in "AEIOU" else 0.3
+            )
     audio = (buzz * envelope + 0.005 * rng.standard_normal(n)).astype(np.float32)
-    return Utterance(text=text, audio=audio, sample_rate=RATE, phones=phones, voice=voice, source=source)
+    return Utterance(
+        text=text, audio=audio, sample_rate=RATE, phones=phones, voice=voice, source=source
+    )
 
 
 class FakeBackend:
@@ -52,7 +79,9 @@ class FakeBackend:
 
     def __init__(self, n_voices: int = 4, n_prompts: int = 6):
         self._voices = [f"fake:v{i}" for i in range(n_voices)]
-        self._prompts = [(f"prompt/{i}", SENTENCES[-1 - i % len(SENTENCES)]) for i in range(n_prompts)]
+        self._prompts = [
+            (f"prompt/{i}", SENTENCES[-1 - i % len(SENTENCES)]) for i in range(n_prompts)
+        ]
 
     def voices(self) -> list[str]:
         return list(self._voices)

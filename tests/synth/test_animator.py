@@ -23,8 +23,14 @@ def _middle_frames(phone: TimedPhone, fps: float, n: int) -> np.ndarray:
 
 
 def _weights(utt, style, fps=30.0, seed=0):
-    return animate(utt.phones, utt.duration, style=style, options=AnimatorOptions(fps=fps, seed=seed),
-                   audio=utt.audio, sample_rate=utt.sample_rate)
+    return animate(
+        utt.phones,
+        utt.duration,
+        style=style,
+        options=AnimatorOptions(fps=fps, seed=seed),
+        audio=utt.audio,
+        sample_rate=utt.sample_rate,
+    )
 
 
 @pytest.mark.parametrize("fps", [25.0, 30.0, 60.0])
@@ -38,7 +44,7 @@ def test_frame_count_and_range(fps):
 
 
 def test_lips_close_on_bilabials_and_open_on_open_vowels(head):
-    """Lip gap measured on the mesh: shut (< neutral + 1 mm) mid /p b m/, open (> neutral + 3 mm) mid open vowels."""
+    """Lip gap on the mesh: shut (< rest + 1 mm) mid /p b m/, open (> rest + 3 mm) mid vowels."""
     neutral = float(lip_gap(head.template[None], head)[0])
     texts = ["bob saw papa", "mom map pop", "hot spa boom", "vast baba woo"]
     for subject in make_subjects(head, 4, seed=11):
@@ -80,7 +86,9 @@ def test_same_motion_at_25_30_60_fps():
     np.testing.assert_allclose(w60[::2][: len(w30)], w30[: len(w60[::2])], atol=1e-6)
     np.testing.assert_allclose(w25[::5][:10], w30[::6][:10], atol=1e-6)
     # smooth: the path length does not grow with the frame rate (jitter would), and no jumps
-    mouth = [INDEX[n] for n in ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRollLower")]
+    mouth = [
+        INDEX[n] for n in ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRollLower")
+    ]
     lengths = [np.abs(np.diff(w[:, mouth], axis=0)).sum() for w in (w25, w30, w60)]
     assert max(lengths) / min(lengths) < 1.15
     assert np.abs(np.diff(w60[:, mouth], n=2, axis=0)).max() < 0.25
@@ -109,9 +117,17 @@ def test_blink_rate_and_brows_follow_prosody():
     # brows rise where the pitch is high: a rising glide vs a flat tone
     rate = 16000
     t = np.arange(int(2.0 * rate)) / rate
-    glide = np.sin(2 * np.pi * np.cumsum(np.where(t < 1, 110, 110 + 150 * (t - 1))) / rate).astype(np.float32)
+    glide = np.sin(2 * np.pi * np.cumsum(np.where(t < 1, 110, 110 + 150 * (t - 1))) / rate).astype(
+        np.float32
+    )
     phones = [TimedPhone("AA", 0.0, 2.0)]
-    w = animate(phones, 2.0, style=SpeakingStyle(brow_gain=0.5), options=AnimatorOptions(fps=30),
-                audio=glide * 0.3, sample_rate=rate)
+    w = animate(
+        phones,
+        2.0,
+        style=SpeakingStyle(brow_gain=0.5),
+        options=AnimatorOptions(fps=30),
+        audio=glide * 0.3,
+        sample_rate=rate,
+    )
     brow = w[:, INDEX["browInnerUp"]]
     assert brow[45:60].mean() > brow[5:25].mean() + 0.05

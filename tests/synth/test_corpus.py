@@ -68,7 +68,10 @@ def test_layout_follows_the_data_format(corpus):
         vertices = np.load(out / "vertices_npy" / f"{clip}.npy", allow_pickle=False)
         weights = np.load(out / "arkit" / f"{clip}.npy", allow_pickle=False)
         audio, rate = soundfile.read(out / "wav" / f"{clip}.wav")
-        assert vertices.dtype == np.float32 and vertices.shape == (len(weights), head.n_vertices * 3)
+        assert vertices.dtype == np.float32 and vertices.shape == (
+            len(weights),
+            head.n_vertices * 3,
+        )
         assert weights.shape[1] == 52 and weights.min() >= 0 and weights.max() <= 1
         # frames and audio agree
         assert abs(len(weights) / meta["fps"] - len(audio) / rate) <= 0.5 / meta["fps"]
@@ -100,7 +103,9 @@ def test_splits(corpus):
                 assert clip in meta["clips"]
                 assert clip not in used, (clip, name, used.get(clip))
                 used[clip] = name
-    heard_in_training = {meta["clips"][c]["voice"] for c, n in used.items() if n in ("train", "val", "test")}
+    heard_in_training = {
+        meta["clips"][c]["voice"] for c, n in used.items() if n in ("train", "val", "test")
+    }
     held = {meta["clips"][c]["voice"] for c, n in used.items() if n == "test_voices"}
     assert held and held.isdisjoint(heard_in_training)
     assert set(summary["held_out_voices"]) == held
@@ -131,7 +136,9 @@ class _FlakyBackend(FakeBackend):
 
 def test_unalignable_prompt_falls_back_to_another(tmp_path):
     out = tmp_path / "c"
-    summary = build_corpus(out, _FlakyBackend(), small_options(seed=7, recorded_share=1.0), progress=False)
+    summary = build_corpus(
+        out, _FlakyBackend(), small_options(seed=7, recorded_share=1.0), progress=False
+    )
     assert summary["failed"] == {} and summary["n_clips"] == 12
     meta = json.loads((out / "meta.json").read_text())
     prompts = [c["prompt"] for c in meta["clips"].values() if c["source"] == "recorded"]

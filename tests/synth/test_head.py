@@ -25,7 +25,10 @@ def test_asset_shapes_and_regions(head):
     assert 0.12 < width < 0.25
     # the face looks along +z: the lips are in front of the eyes' vertical plane centre
     assert head.template[head.regions["lips"], 2].mean() > head.template[:, 2].mean()
-    assert head.template[head.regions["upper_face"], 1].mean() > head.template[head.regions["lips"], 1].mean()
+    assert (
+        head.template[head.regions["upper_face"], 1].mean()
+        > head.template[head.regions["lips"], 1].mean()
+    )
 
 
 def test_pose_matches_naive_sum(head):

@@ -4,7 +4,6 @@ import sys
 import types
 
 import numpy as np
-import pytest
 import soundfile
 from fakespeech import FakeBackend, speak
 
@@ -27,7 +26,9 @@ def test_synth_small_command(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sources, "SynthSpeech", lambda **kwargs: FakeBackend())
     out = tmp_path / "corpus"
-    args = _parser().parse_args(["synth", str(out), "--small", "--fps", "25", "--seed", "3", "--quiet", "--workers", "1"])
+    args = _parser().parse_args(
+        ["synth", str(out), "--small", "--fps", "25", "--seed", "3", "--quiet", "--workers", "1"]
+    )
     assert args.run(args) == 0
     meta = json.loads((out / "meta.json").read_text())
     assert meta["fps"] == 25 and len(meta["clips"]) == 12 and len(meta["subjects"]) == 3
@@ -47,8 +48,20 @@ def test_lipsync_command(tmp_path, monkeypatch):
     fake.align = align
     monkeypatch.setitem(sys.modules, "selftalk.synth.speech.align", fake)
     out, csv = tmp_path / "out.npy", tmp_path / "w.csv"
-    args = _parser().parse_args(["lipsync", str(wav), "--text", "bob saw papa", "-o", str(out),
-                                 "--subject", "2", "--arkit", str(csv)])
+    args = _parser().parse_args(
+        [
+            "lipsync",
+            str(wav),
+            "--text",
+            "bob saw papa",
+            "-o",
+            str(out),
+            "--subject",
+            "2",
+            "--arkit",
+            str(csv),
+        ]
+    )
     assert args.run(args) == 0
     vertices = np.load(out)
     head = load_head()

@@ -14,8 +14,13 @@ OPEN_VOWELS = {"AA", "AE", "AO", "AW", "AY"}
 def _check_lips(utt) -> None:
     head = load_head()
     fps = 60.0
-    w = animate(utt.phones, utt.duration, options=AnimatorOptions(fps=fps), audio=utt.audio,
-                sample_rate=utt.sample_rate)
+    w = animate(
+        utt.phones,
+        utt.duration,
+        options=AnimatorOptions(fps=fps),
+        audio=utt.audio,
+        sample_rate=utt.sample_rate,
+    )
     gap = lip_gap(head.pose(w), head)
     neutral = float(lip_gap(head.template[None], head)[0])
     t = np.arange(len(w)) / fps
@@ -62,5 +67,9 @@ def test_lips_follow_recorded_speech():
             pytest.fail("no recorded prompts on CI: install the asterisk sound packages")
         pytest.skip("no recorded prompts installed")
     # a prompt with bilabials and an open vowel
-    name = next(n for n, text in sorted(prompts.items()) if "please" in text.lower() and "number" in text.lower())
+    name = next(
+        n
+        for n, text in sorted(prompts.items())
+        if "please" in text.lower() and "number" in text.lower()
+    )
     _check_lips(backend.recording(name))

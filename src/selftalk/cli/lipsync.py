@@ -15,11 +15,19 @@ def register(subparsers) -> None:
     p.add_argument("audio", help="speech audio file (wav, flac, mp3, …)")
     p.add_argument("--text", required=True, help="what is said")
     p.add_argument("-o", "--output", required=True, help="output .npy of (T, V, 3) vertices")
-    p.add_argument("--subject", type=int, default=None,
-                   help="synthetic subject number (its face and speaking style; default: the neutral head)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the subjects and blinks (default 0)")
+    p.add_argument(
+        "--subject",
+        type=int,
+        default=None,
+        help="synthetic subject number (its face and speaking style; default: the neutral head)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the subjects and blinks (default 0)"
+    )
     p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
-    p.add_argument("--arkit", default=None, help="also write the ARKit weights (.csv, .json or .npy)")
+    p.add_argument(
+        "--arkit", default=None, help="also write the ARKit weights (.csv, .json or .npy)"
+    )
     p.set_defaults(run=run)
 
 

@@ -17,15 +17,29 @@ def register(subparsers) -> None:
     p.add_argument("out_dir", help="output directory")
     p.add_argument("--subjects", type=int, default=None, help="number of subjects (default 12)")
     p.add_argument("--sentences", type=int, default=None, help="sentences a subject (default 40)")
-    p.add_argument("--voices", nargs="+", default=None, metavar="ENGINE:VOICE",
-                   help="TTS voices to use, e.g. espeak:en-us flite:kal festival:slt (default: all installed)")
-    p.add_argument("--engines", nargs="+", default=None, choices=("espeak", "flite", "festival"),
-                   help="TTS engines to draw voices from (default: all)")
+    p.add_argument(
+        "--voices",
+        nargs="+",
+        default=None,
+        metavar="ENGINE:VOICE",
+        help="TTS voices to use, e.g. espeak:en-us flite:kal festival:slt (default: all installed)",
+    )
+    p.add_argument(
+        "--engines",
+        nargs="+",
+        default=None,
+        choices=("espeak", "flite", "festival"),
+        help="TTS engines to draw voices from (default: all)",
+    )
     p.add_argument("--no-recorded", action="store_true", help="do not use recorded speech")
     p.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
-    p.add_argument("--small", action="store_true", help="a tiny corpus (3 subjects × 4 sentences) for tests")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    p.add_argument(
+        "--small", action="store_true", help="a tiny corpus (3 subjects × 4 sentences) for tests"
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: CPU count)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 

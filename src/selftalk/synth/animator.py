@@ -35,7 +35,9 @@ _LIP_SHAPES = np.array(
     [INDEX[n] for n in MOUTH_CHANNELS if n not in ("jawOpen", "mouthClose", "tongueOut")]
 )
 _OPENERS = np.array([INDEX[n] for n in LIP_OPENERS])
-_LEFT = np.array([i for i, n in enumerate(ARKIT_NAMES) if n.startswith("mouth") and n.endswith("Left")])
+_LEFT = np.array(
+    [i for i, n in enumerate(ARKIT_NAMES) if n.startswith("mouth") and n.endswith("Left")]
+)
 _RIGHT = np.array([INDEX[ARKIT_NAMES[i][:-4] + "Right"] for i in _LEFT])
 J, CLOSE = INDEX["jawOpen"], INDEX["mouthClose"]
 
@@ -106,7 +108,9 @@ def _keys(phones: Sequence[TimedPhone]):
             yield p.start + 0.8 * d, 0.2 * d, v.strength, v.weights[1]
 
 
-def _blend_visemes(phones: Sequence[TimedPhone], grid: np.ndarray, style: SpeakingStyle) -> np.ndarray:
+def _blend_visemes(
+    phones: Sequence[TimedPhone], grid: np.ndarray, style: SpeakingStyle
+) -> np.ndarray:
     """Dominance-weighted mean of viseme targets on the grid: (N, 52)."""
     keys = list(_keys(phones))
     if not keys:
@@ -216,8 +220,12 @@ def _upper_face(weights, grid, prominence, style: SpeakingStyle, rng, duration: 
     weights[:, INDEX["eyeBlinkRight"]] = style.blink_depth * blink * 0.97
 
     horizontal, vertical = _gaze(grid, rng, style.gaze, duration)
-    weights[:, INDEX["eyeLookOutLeft"]] = weights[:, INDEX["eyeLookInRight"]] = np.clip(horizontal, 0, 1)
-    weights[:, INDEX["eyeLookInLeft"]] = weights[:, INDEX["eyeLookOutRight"]] = np.clip(-horizontal, 0, 1)
+    weights[:, INDEX["eyeLookOutLeft"]] = weights[:, INDEX["eyeLookInRight"]] = np.clip(
+        horizontal, 0, 1
+    )
+    weights[:, INDEX["eyeLookInLeft"]] = weights[:, INDEX["eyeLookOutRight"]] = np.clip(
+        -horizontal, 0, 1
+    )
     for side in ("Left", "Right"):
         weights[:, INDEX["eyeLookUp" + side]] = np.clip(vertical, 0, 1)
         weights[:, INDEX["eyeLookDown" + side]] = np.clip(-vertical, 0, 1)

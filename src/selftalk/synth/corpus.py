@@ -128,7 +128,9 @@ def plan_corpus(backend: SpeechBackend, options: CorpusOptions, head: Head) -> C
     voices = list(options.voices) if options.voices else available
     missing = [v for v in voices if v not in available]
     if missing:
-        raise ConfigError(f"voices not available here: {', '.join(missing)} (have: {', '.join(available)})")
+        raise ConfigError(
+            f"voices not available here: {', '.join(missing)} (have: {', '.join(available)})"
+        )
     if not voices:
         raise SelfTalkError("no speech voice is available: install espeak-ng, flite or festival")
     voices = [voices[i] for i in rng.permutation(len(voices))]
@@ -160,7 +162,9 @@ def plan_corpus(backend: SpeechBackend, options: CorpusOptions, head: Head) -> C
             draw = rng.uniform()
             # held-out sentences alternate between recorded prompts and held-out voices
             alternate = group == "held_out" and (i + j) % 2 == 0
-            use_recorded = bool(pool) and (alternate or (group == "main" and draw < options.recorded_share))
+            use_recorded = bool(pool) and (
+                alternate or (group == "main" and draw < options.recorded_share)
+            )
             text = next(texts)
             fallbacks: tuple = ()
             if use_recorded:
@@ -171,14 +175,26 @@ def plan_corpus(backend: SpeechBackend, options: CorpusOptions, head: Head) -> C
                 source, voice = RECORDED, prompt_id
             else:
                 source, voice = "tts", tts_voices[(i + j) % len(tts_voices)]
-            jobs.append(ClipJob(
-                clip=f"{subject.name}_{sentence}", subject=i, sentence=sentence, group=group,
-                source=source, text=text, voice=voice, seed=int(rng.integers(2**31)),
-                fallbacks=fallbacks,
-            ))
+            jobs.append(
+                ClipJob(
+                    clip=f"{subject.name}_{sentence}",
+                    subject=i,
+                    sentence=sentence,
+                    group=group,
+                    source=source,
+                    text=text,
+                    voice=voice,
+                    seed=int(rng.integers(2**31)),
+                    fallbacks=fallbacks,
+                )
+            )
     return CorpusPlan(
-        subjects=subjects, jobs=jobs, train_voices=train_voices, held_out_voices=held_voices,
-        train_prompts=[p for p, _ in train_prompts], held_out_prompts=[p for p, _ in held_prompts],
+        subjects=subjects,
+        jobs=jobs,
+        train_voices=train_voices,
+        held_out_voices=held_voices,
+        train_prompts=[p for p, _ in train_prompts],
+        held_out_prompts=[p for p, _ in held_prompts],
     )
 
 
@@ -257,8 +273,12 @@ def render_clip(
     else:
         utt = backend.synthesize(job.text, job.voice)
     weights = animate(
-        utt.phones, utt.duration, style=subject.style,
-        options=AnimatorOptions(fps=fps, seed=job.seed), audio=utt.audio, sample_rate=utt.sample_rate,
+        utt.phones,
+        utt.duration,
+        style=subject.style,
+        options=AnimatorOptions(fps=fps, seed=job.seed),
+        audio=utt.audio,
+        sample_rate=utt.sample_rate,
     )
     vertices = head.pose(weights, subject.template)
     save_npy(out_dir / "vertices_npy" / f"{job.clip}.npy", vertices.reshape(len(vertices), -1))
@@ -266,7 +286,9 @@ def render_clip(
     from selftalk.io import atomic_path
 
     with atomic_path(out_dir / "wav" / f"{job.clip}.wav") as tmp:
-        soundfile.write(str(tmp), np.clip(utt.audio, -1, 1), utt.sample_rate, subtype="PCM_16", format="WAV")
+        soundfile.write(
+            str(tmp), np.clip(utt.audio, -1, 1), utt.sample_rate, subtype="PCM_16", format="WAV"
+        )
     return {
         "transcript": utt.text,
         "subject": subject.name,
@@ -361,11 +383,15 @@ def _write_static(out_dir: Path, head: Head, plan: CorpusPlan) -> None:
     write_indices(out_dir / "regions" / "fdd.txt", head.regions["upper_face"])
 
 
-def _summary(plan: CorpusPlan, clips: dict, failures: dict, options: CorpusOptions, seconds: float) -> dict:
+def _summary(
+    plan: CorpusPlan, clips: dict, failures: dict, options: CorpusOptions, seconds: float
+) -> dict:
     recorded = [c for c in clips.values() if c["source"] == RECORDED]
     voices = sorted({c["voice"] for c in clips.values()})
     return {
-        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()},
+        "options": {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()
+        },
         "n_clips": len(clips),
         "failed": failures,
         "hours": round(sum(c["duration"] for c in clips.values()) / 3600, 4),
@@ -386,6 +412,14 @@ def check_frames(meta_clip: dict, fps: float) -> bool:
 
 
 __all__ = [
-    "SpeechBackend", "CorpusOptions", "small_options", "ClipJob", "CorpusPlan", "plan_corpus",
-    "make_splits", "render_clip", "build_corpus", "check_frames",
+    "SpeechBackend",
+    "CorpusOptions",
+    "small_options",
+    "ClipJob",
+    "CorpusPlan",
+    "plan_corpus",
+    "make_splits",
+    "render_clip",
+    "build_corpus",
+    "check_frames",
 ]

@@ -56,7 +56,9 @@ class Head:
         """(T, 52) ARKit weights → (T, V, 3) float32 vertices on ``template`` (default: neutral)."""
         weights = np.asarray(weights, dtype=np.float32)
         if weights.ndim != 2 or weights.shape[1] != len(self.blendshape_names):
-            raise ValueError(f"weights must be (T, {len(self.blendshape_names)}), got {weights.shape}")
+            raise ValueError(
+                f"weights must be (T, {len(self.blendshape_names)}), got {weights.shape}"
+            )
         base = self.template if template is None else np.asarray(template, np.float32)
         flat = self.blendshapes.reshape(len(self.blendshape_names), -1)
         return (base.reshape(1, -1) + weights @ flat).reshape(len(weights), -1, 3)

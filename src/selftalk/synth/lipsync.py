@@ -28,7 +28,12 @@ class LipSync:
 
 
 def lipsync(
-    audio_path: str | Path, text: str, *, fps: float = 30.0, subject: int | None = None, seed: int = 0
+    audio_path: str | Path,
+    text: str,
+    *,
+    fps: float = 30.0,
+    subject: int | None = None,
+    seed: int = 0,
 ) -> LipSync:
     """Align ``text`` to the speech in ``audio_path`` and animate the bundled head."""
     if not text.strip():
@@ -41,10 +46,18 @@ def lipsync(
 
 
 def animate_phones(
-    phones: list[TimedPhone], audio: np.ndarray, *, fps: float = 30.0, subject: int | None = None,
-    seed: int = 0, sample_rate: int = SAMPLE_RATE,
+    phones: list[TimedPhone],
+    audio: np.ndarray,
+    *,
+    fps: float = 30.0,
+    subject: int | None = None,
+    seed: int = 0,
+    sample_rate: int = SAMPLE_RATE,
 ) -> LipSync:
-    """Animate aligned phones over (S,) audio: subject ``n`` (1-based) of ``seed``, or the neutral head."""
+    """Animate aligned phones over (S,) audio.
+
+    ``subject``: subject number (1-based) of ``seed`` (its face and style); None: the neutral head.
+    """
     head = load_head()
     style, template = SpeakingStyle(), head.template
     if subject is not None:
@@ -54,8 +67,12 @@ def animate_phones(
         style, template = chosen.style, chosen.template
     duration = len(audio) / sample_rate
     weights = animate(
-        phones, duration, style=style, options=AnimatorOptions(fps=fps, seed=seed),
-        audio=audio, sample_rate=sample_rate,
+        phones,
+        duration,
+        style=style,
+        options=AnimatorOptions(fps=fps, seed=seed),
+        audio=audio,
+        sample_rate=sample_rate,
     )
     return LipSync(vertices=head.pose(weights, template), weights=weights, phones=list(phones))
 
@@ -68,7 +85,9 @@ def write_weights(path: str | Path, weights: np.ndarray, fps: float) -> None:
         save_npy(path, weights)
     elif suffix == ".csv":
         rows = ["time," + ",".join(ARKIT_NAMES)]
-        rows += [f"{k / fps:.4f}," + ",".join(f"{w:.4f}" for w in row) for k, row in enumerate(weights)]
+        rows += [
+            f"{k / fps:.4f}," + ",".join(f"{w:.4f}" for w in row) for k, row in enumerate(weights)
+        ]
         write_text(path, "\n".join(rows) + "\n")
     elif suffix == ".json":
         obj = {"fps": fps, "names": list(ARKIT_NAMES), "weights": np.round(weights, 4).tolist()}

@@ -15,7 +15,13 @@ from selftalk.synth.phones import Utterance
 
 # espeak-ng English voices and variants (male, female, other accents) used by default.
 ESPEAK_VOICES = (
-    "en-us", "en-us+m3", "en-us+f3", "en-us+f4", "en-gb-x-rp+m5", "en-gb-scotland+f2", "en-us-nyc+m1",
+    "en-us",
+    "en-us+m3",
+    "en-us+f3",
+    "en-us+f4",
+    "en-gb-x-rp+m5",
+    "en-gb-scotland+f2",
+    "en-us-nyc+m1",
 )
 ENGINES = ("espeak", "flite", "festival")
 
@@ -71,7 +77,10 @@ class SynthSpeech:
     def synthesize(self, text: str, voice: str) -> Utterance:
         engine, _, name = voice.partition(":")
         if engine not in self.engines:
-            raise ConfigError(f"unknown voice {voice!r}: expected engine:voice with engine in {', '.join(self.engines)}")
+            raise ConfigError(
+                f"unknown voice {voice!r}: expected engine:voice, engine one of "
+                + ", ".join(self.engines)
+            )
         return _module(engine).synthesize(text, name)
 
     def recording(self, prompt_id: str) -> Utterance:

@@ -21,8 +21,13 @@ MOUTH_CHANNELS: tuple[str, ...] = tuple(
 )
 # Shapes that part the lips; a bilabial closure suppresses them.
 LIP_OPENERS: tuple[str, ...] = (
-    "mouthFunnel", "mouthUpperUpLeft", "mouthUpperUpRight", "mouthLowerDownLeft",
-    "mouthLowerDownRight", "mouthShrugUpper", "tongueOut",
+    "mouthFunnel",
+    "mouthUpperUpLeft",
+    "mouthUpperUpRight",
+    "mouthLowerDownLeft",
+    "mouthLowerDownRight",
+    "mouthShrugUpper",
+    "tongueOut",
 )
 BILABIALS = frozenset({"P", "B", "M"})
 LABIODENTALS = frozenset({"F", "V"})
@@ -72,10 +77,26 @@ VISEMES: dict[str, Viseme] = {
     "B": _v({**_CLOSED, "mouthPress": 0.3}, strength=2.5),
     "M": _v({**_CLOSED, "mouthPress": 0.2}, strength=2.5),
     # labiodentals: lower lip rolled under the upper teeth
-    "F": _v({"jawOpen": 0.1, "mouthClose": 0.04, "mouthRollLower": 0.65, "mouthUpperUp": 0.25,
-             "mouthShrugUpper": 0.1}, strength=2.5),
-    "V": _v({"jawOpen": 0.1, "mouthClose": 0.04, "mouthRollLower": 0.6, "mouthUpperUp": 0.2,
-             "mouthShrugUpper": 0.1}, strength=2.5),
+    "F": _v(
+        {
+            "jawOpen": 0.1,
+            "mouthClose": 0.04,
+            "mouthRollLower": 0.65,
+            "mouthUpperUp": 0.25,
+            "mouthShrugUpper": 0.1,
+        },
+        strength=2.5,
+    ),
+    "V": _v(
+        {
+            "jawOpen": 0.1,
+            "mouthClose": 0.04,
+            "mouthRollLower": 0.6,
+            "mouthUpperUp": 0.2,
+            "mouthShrugUpper": 0.1,
+        },
+        strength=2.5,
+    ),
     # dental: tongue tip between the teeth
     "TH": _v({"jawOpen": 0.16, "tongueOut": 0.25, "mouthUpperUp": 0.1}, strength=2.0),
     "DH": _v({"jawOpen": 0.14, "tongueOut": 0.2, "mouthUpperUp": 0.1}, strength=1.5),
@@ -87,14 +108,27 @@ VISEMES: dict[str, Viseme] = {
     "ER": _v({"jawOpen": 0.15, "mouthFunnel": 0.35, "mouthPucker": 0.25}, strength=1.5),
     "R": _v({"jawOpen": 0.1, "mouthFunnel": 0.3, "mouthPucker": 0.3}, strength=1.5),
     # post-alveolars: lips protruded and parted
-    "SH": _v({"jawOpen": 0.1, "mouthFunnel": 0.5, "mouthPucker": 0.2, "mouthUpperUp": 0.15,
-              "mouthLowerDown": 0.1}, strength=2.5),
-    "ZH": _v({"jawOpen": 0.1, "mouthFunnel": 0.45, "mouthPucker": 0.2, "mouthUpperUp": 0.15},
-             strength=2.0),
-    "CH": _v({"jawOpen": 0.12, "mouthFunnel": 0.45, "mouthPucker": 0.2, "mouthUpperUp": 0.1},
-             strength=2.5),
-    "JH": _v({"jawOpen": 0.12, "mouthFunnel": 0.4, "mouthPucker": 0.2, "mouthUpperUp": 0.1},
-             strength=2.0),
+    "SH": _v(
+        {
+            "jawOpen": 0.1,
+            "mouthFunnel": 0.5,
+            "mouthPucker": 0.2,
+            "mouthUpperUp": 0.15,
+            "mouthLowerDown": 0.1,
+        },
+        strength=2.5,
+    ),
+    "ZH": _v(
+        {"jawOpen": 0.1, "mouthFunnel": 0.45, "mouthPucker": 0.2, "mouthUpperUp": 0.15},
+        strength=2.0,
+    ),
+    "CH": _v(
+        {"jawOpen": 0.12, "mouthFunnel": 0.45, "mouthPucker": 0.2, "mouthUpperUp": 0.1},
+        strength=2.5,
+    ),
+    "JH": _v(
+        {"jawOpen": 0.12, "mouthFunnel": 0.4, "mouthPucker": 0.2, "mouthUpperUp": 0.1}, strength=2.0
+    ),
     # alveolars and velars: jaw nearly closed, lips follow the neighbours
     "S": _v({"jawOpen": 0.06, "mouthStretch": 0.15, "mouthSmile": 0.1}, strength=1.5),
     "Z": _v({"jawOpen": 0.06, "mouthStretch": 0.12, "mouthSmile": 0.08}, strength=1.2),
