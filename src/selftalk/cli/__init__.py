@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "selftalk.cli.test",
     "selftalk.cli.predict",
     "selftalk.cli.metrics",
+    "selftalk.cli.synth",
+    "selftalk.cli.lipsync",
     "selftalk.cli.render",
     "selftalk.cli.export",
 ]
