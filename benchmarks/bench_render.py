@@ -153,12 +153,17 @@ def main() -> int:
             "bytes": glb.bytes,
         }
 
-    rng = np.random.default_rng(0)
-    basis_fit = fit_basis(motion, base=template, max_components=52, tolerance=0.0)
-    deltas = np.concatenate(
-        [basis_fit.targets, rng.normal(0, 1e-3, (52 - basis_fit.n_components, len(template), 3))]
-    )
-    basis = BlendshapeBasis(names=ARKIT_NAMES, deltas=deltas.astype(np.float32), neutral=template)
+    if name == "bundled head":  # its 52 ARKit blendshapes
+        from selftalk.export import bundled_basis
+
+        basis, basis_name = bundled_basis(), "bundled ARKit-52"
+    else:  # the motion's own components padded with random shapes to 52
+        rng = np.random.default_rng(0)
+        basis_fit = fit_basis(motion, base=template, max_components=52, tolerance=0.0)
+        extra = rng.normal(0, 1e-3, (52 - basis_fit.n_components, len(template), 3))
+        deltas = np.concatenate([basis_fit.targets, extra]).astype(np.float32)
+        basis = BlendshapeBasis(names=ARKIT_NAMES, deltas=deltas, neutral=template)
+        basis_name = "synthetic 52"
     start = time.perf_counter()
     solved = solve_weights(motion, basis)
     results["arkit"] = {
@@ -166,6 +171,8 @@ def main() -> int:
         "seconds": time.perf_counter() - start,
         "iterations": solved.iterations,
         "converged": solved.converged,
+        "basis": basis_name,
+        "fit_rms_error": solved.rms_error,
     }
 
     print(f"mesh: {name}, {len(template)} vertices, {len(faces)} triangles")
