@@ -245,3 +245,14 @@ def test_bundled_head_basis_round_trip():
     assert missing == []
     jaw = ARKIT_NAMES.index("jawOpen")
     np.testing.assert_allclose(weights52[:, jaw], result.weights[:, basis.names.index("jawOpen")])
+
+
+def test_export_arkit_in_one_call(tmp_path):
+    from selftalk.export import export_arkit
+
+    basis = synthetic_basis(200)
+    truth = smooth_weights(12)
+    result, missing = export_arkit(tmp_path / "c.json", _motion(basis, truth), fps=30, basis=basis)
+    assert missing == [] and result.weights.shape == (12, 52)
+    data = json.loads((tmp_path / "c.json").read_text())
+    np.testing.assert_allclose(data["weights"], result.weights, atol=1e-6)

@@ -189,3 +189,14 @@ def test_web_player_animates_in_headless_chromium(tmp_path):
     assert 0.1 < face.mean() < 0.9  # the head is drawn, framed inside the canvas
     changed = np.abs(first - second).max(axis=2) > 12
     assert changed.sum() > 200  # the animation moved between the two screenshots
+
+
+def test_audio_already_beside_the_glb_is_kept(tmp_path):
+    import soundfile
+
+    vertices, faces = head(8, 8)
+    wav = tmp_path / "talk.wav"
+    soundfile.write(wav, np.zeros(4410, np.float32), 44_100)
+    before = wav.read_bytes()
+    info = write_glb(tmp_path / "talk.glb", talking(vertices, 4), faces, audio=wav)
+    assert info.audio_path == wav and wav.read_bytes() == before

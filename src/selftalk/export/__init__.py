@@ -2,7 +2,10 @@
 
 Public API::
 
-    from selftalk.export import write_glb, write_sequence, solve_weights, write_arkit
+    from selftalk.export import write_glb, write_sequence, export_arkit
+
+    write_glb("talk.glb", motion, faces, fps=30, template=template, audio="speech.wav")
+    export_arkit("talk.csv", motion, fps=30)          # bundled head's ARKit basis
 
 Heavy modules (pygltflib, soundfile) are imported only when used.
 """
@@ -14,6 +17,7 @@ from selftalk.export.arkit import (
     SolveResult,
     SolverOptions,
     bundled_basis,
+    export_arkit,
     live_link_csv,
     load_basis,
     solve_weights,
@@ -33,6 +37,7 @@ __all__ = [
     "SolveResult",
     "SolverOptions",
     "bundled_basis",
+    "export_arkit",
     "fit_basis",
     "glb_bytes",
     "live_link_csv",

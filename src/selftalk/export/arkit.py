@@ -365,3 +365,23 @@ def write_arkit(path: str | Path, result: SolveResult, *, fps: float) -> tuple[P
     else:
         raise ConfigError(f"{path}: ARKit curves are written as .csv or .json")
     return path, missing
+
+
+def export_arkit(
+    path: str | Path,
+    motion: np.ndarray,
+    *,
+    fps: float = 30.0,
+    basis: BlendshapeBasis | None = None,
+    neutral: np.ndarray | None = None,
+    options: SolverOptions | None = None,
+) -> tuple[SolveResult, list[str]]:
+    """Solve and write ARKit-52 curves (``.csv`` or ``.json``) for (T, V, 3) ``motion`` in one
+    call. ``basis`` defaults to the bundled head's; ``neutral`` to the basis's neutral face.
+
+    Returns the solve result and the ARKit names the basis lacked (written as 0).
+    """
+    basis = basis or bundled_basis()
+    result = solve_weights(motion, basis, neutral=neutral, options=options)
+    _, missing = write_arkit(path, result, fps=fps)
+    return result, missing

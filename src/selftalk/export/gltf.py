@@ -272,6 +272,9 @@ def _write_audio(path: Path, audio: str | Path | np.ndarray, audio_rate: int) ->
     if isinstance(audio, (str, Path)):
         from selftalk.audio import load_audio
 
+        if Path(audio).resolve() == path.resolve():  # already where it belongs: keep it
+            load_audio(audio)  # but check that it is readable audio
+            return path
         audio_rate = 48_000
         samples = load_audio(audio, audio_rate)
     else:
