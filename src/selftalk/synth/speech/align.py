@@ -87,8 +87,13 @@ def _decoder(kind: str):
         options = dict(hmm=ps.get_model_path("en-us/en-us"), loglevel="FATAL", lm=None)
         if kind == "align":
             # bestpath off: its fake one-frame </s> makes the second (phone) pass fail to
-            # reach its final state (pocketsphinx issue #339)
-            options.update(dict=ps.get_model_path("en-us/cmudict-en-us.dict"), bestpath=False)
+            # reach its final state (pocketsphinx issue #339). No pruning (beams 0): the
+            # search graph of one known sentence is small, and the default beams lose the
+            # path on synthetic voices (espeak-ng) the model has not heard.
+            options.update(
+                dict=ps.get_model_path("en-us/cmudict-en-us.dict"), bestpath=False,
+                beam=0.0, wbeam=0.0, pbeam=0.0,
+            )
         else:
             options.update(
                 allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"),
