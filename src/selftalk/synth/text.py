@@ -28,7 +28,7 @@ NAMES = (
 BILABIAL_NOUNS = (
     "map", "box", "pen", "boat", "lamp", "pipe", "bell", "broom", "pebble", "blanket",
     "bottle", "mop", "puppet", "pumpkin", "bucket", "mirror", "pillow", "paper", "basket",
-    "bench", "piano", "parcel", "mitten", "umbrella", "bicycle", "compass", "teapot", "badge",
+    "bench", "piano", "parcel", "mitten", "backpack", "bicycle", "compass", "teapot", "badge",
 )
 LABIODENTAL_ADJECTIVES = (
     "five", "fresh", "vivid", "heavy", "soft", "velvet", "violet", "fancy", "flat", "fluffy",
@@ -38,12 +38,12 @@ LABIODENTAL_ADJECTIVES = (
 ROUNDED_NOUNS = (
     "moon", "rope", "wool", "shoe", "spoon", "goose", "stove", "coat", "boot", "window",
     "wagon", "toy", "road", "rowboat", "hook", "book", "cookie", "flute", "cushion", "robe",
-    "bowl", "crown", "owl", "tulip", "oyster", "poodle", "globe", "snowman",
+    "bowl", "hoop", "spool", "tulip", "oyster", "poodle", "globe", "snowman",
 )
 OPEN_PLACES = (
     "park", "barn", "garden", "yard", "castle", "cabin", "market", "harbor", "island",
-    "valley", "house", "tower", "attic", "bakery", "farm", "palace", "ranch", "lobby",
-    "parlor", "cottage", "cathedral", "factory", "station", "lighthouse",
+    "valley", "house", "tower", "attic", "bazaar", "farm", "palace", "ranch", "lobby",
+    "parlor", "cottage", "pantry", "factory", "garage", "lighthouse",
 )
 VERBS = (  # (base, past)
     ("pack", "packed"), ("move", "moved"), ("buy", "bought"), ("find", "found"),
@@ -68,21 +68,23 @@ FOODS = (
 )
 RELATIVES = ("mother", "father", "brother", "grandma", "uncle", "aunt", "cousin", "neighbor")
 
+# Every template holds a {bnoun} (or a fixed bilabial word: "My", "by", "Nobody"), an
+# {adj}, a {rnoun} (or "walked", "We") and a {place}, so every sentence has all four groups.
 TEMPLATES = (
-    "{name} {past} the {adj} {rnoun} {prep} the {place}.",
-    "Did {name} {base} the {adj} {bnoun} {time}?",
-    "The {adj} {bnoun} was {prep} the {place} {time}.",
-    "{name} and {name2} {past} a {adj} {rnoun} {prep} the old {place}.",
-    "Please put the {rnoun} {prep} the {place} before {name} comes home.",
-    "My {relative} says the {bnoun} from the {place} feels {adj}.",
-    "Why would {name} leave a {adj} {rnoun} {prep} the {place}?",
-    "{Time}, {name} {past} the {bnoun} and walked to the {place}.",
-    "How often does {name} {base} the {rnoun} {prep} the {place}?",
-    "If the {bnoun} is {adj}, {name} will {base} it {time}.",
+    "{name} {past} the {adj} {rnoun} {prep} the {bnoun} in the {place}.",
+    "Did {name} {base} the {adj} {bnoun} and the {rnoun} {prep} the {place}?",
+    "The {adj} {bnoun} was {prep} the {rnoun} in the {place} {time}.",
+    "{name} and {name2} {past} a {adj} {rnoun} and a {bnoun} {prep} the old {place}.",
+    "Please put the {rnoun} and the {adj} {bnoun} {prep} the {place} before {name} comes home.",
+    "My {relative} says the {rnoun} from the {place} feels {adj}.",
+    "Why would {name} leave a {adj} {rnoun} by the {place}?",
+    "{Time}, {name} {past} the {adj} {bnoun} and walked to the {place}.",
+    "How often does {name} {base} the {rnoun} {prep} the {place} with a {adj} {bnoun}?",
+    "If the {bnoun} is {adj}, {name} will {base} it to the {place} with the {rnoun}.",
     "Nobody knew why the {adj} {rnoun} {prep} the {place} smelled of {food}.",
     "We {past} {food} and a {adj} {bnoun} to the {place} {time}.",
-    "Only {name} could {base} the {adj} {rnoun} {prep} the {place}.",
-    "The {place} was full of {food}, so {name} {past} the {rnoun} outside.",
+    "Only {name} could {base} the {adj} {rnoun} from the {place} to the {bnoun}.",
+    "The {place} was full of {food}, so {name} {past} the {rnoun} and the {adj} {bnoun} outside.",
 )
 
 
