@@ -101,7 +101,14 @@ def main() -> None:
         row = bench_voice(voice, sentences)
         rows.append(row)
         print(row)
-    report = {"voices": rows, "voices_available": len(installed)}
+    mean_synth = float(np.mean([r["synth_s_per_utterance"] for r in rows]))
+    report = {
+        "voices": rows,
+        "voices_available": len(installed),
+        # 12 subjects x 40 sentences over the voices above, on 2 processes
+        "corpus_12x40_synth_minutes_on_2_cores": round(480 * mean_synth / 2 / 60, 2),
+    }
+    print("12x40 corpus, speech only, 2 cores:", report["corpus_12x40_synth_minutes_on_2_cores"], "min")
     if not args.no_recorded:
         report["recorded"] = bench_recorded()
         print({k: v for k, v in report["recorded"].items() if k != "skipped"})

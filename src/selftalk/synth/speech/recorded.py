@@ -49,6 +49,10 @@ FORMATS = ("g722", "wav")  # in order of preference
 # transcript says more than the audio holds.
 _MIN_PHONE = 0.031
 _MAX_SQUEEZED_SHARE = 0.5
+# Acoustic log-likelihood a frame: the prompts' median is about -12 and 99 % of them score
+# above -21; below -28.5 the transcript does not match what is said (e.g. "H.323" read as
+# "H three two three" against our "three hundred twenty three").
+_MIN_SCORE_PER_FRAME = -28.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +166,11 @@ def load_recorded(prompt: Prompt, *, sample_rate: int = SAMPLE_RATE) -> Utteranc
     squeezed = sum(p.end - p.start < _MIN_PHONE for p in speech) / max(len(speech), 1)
     if squeezed > _MAX_SQUEEZED_SHARE:
         raise AlignmentError(f"{prompt.name}: implausible alignment ({squeezed:.0%} of phones at the 30 ms minimum)")
+    if result.score_per_frame < _MIN_SCORE_PER_FRAME:
+        raise AlignmentError(
+            f"{prompt.name}: implausible alignment (score {result.score_per_frame:.1f} a frame, "
+            f"below {_MIN_SCORE_PER_FRAME}: the transcript may not match the audio)"
+        )
     extra = {
         "prompt": prompt.name,
         "file": prompt.path.name,
