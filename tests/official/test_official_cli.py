@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from selftalk import cli
+from selftalk.inference.loading import load_model
 from selftalk.mesh import read_mesh, write_mesh
 from selftalk.models.selftalk import SelfTalk
 
@@ -34,6 +35,10 @@ def release_files(tmp_path):
     rng = np.random.default_rng(0)
     write_mesh(tmp_path / "head.obj", rng.normal(size=(N_VERTICES, 3)),
                rng.integers(0, N_VERTICES, size=(20, 3)))
+    # templates.pkl as VOCASET/BIWI ship it: {subject: (V, 3) array}, one flattened here
+    templates = {"F3": rng.normal(size=(N_VERTICES, 3)), "M1": rng.normal(size=N_VERTICES * 3)}
+    with open(tmp_path / "templates.pkl", "wb") as f:
+        pickle.dump(templates, f, protocol=2)
     return tmp_path, state
 
 
@@ -42,24 +47,25 @@ def test_import_official_end_to_end(selftalk_cli, release_files, capsys):
     out = root / "model"
     code = selftalk_cli(["import-official", str(root / "vocaset.pth"), *TINY_OFFICIAL,
                          "--lips", str(root / "FLAME_masks.pkl"), "--mesh", str(root / "head.obj"),
-                         "-o", str(out)])
+                         "--templates", str(root / "templates.pkl"), "-o", str(out)])
     assert code == 0
     assert "wrote" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "mesh.obj", "model.safetensors",
-                                                     "recognizer"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "mesh.ply", "model.safetensors",
+                                                     "recognizer", "templates.npz"]
     meta = json.loads((out / "config.json").read_text())
     assert meta["official"] == {"source": "vocaset.pth", "recognizer": "recognizer"}
-    assert meta["topology"] == {"mesh": "mesh.obj", "fps": 30.0}
 
-    model = SelfTalk.from_pretrained(out)
-    mesh = read_mesh(out / "mesh.obj")
-    np.testing.assert_allclose(mesh.vertices, read_mesh(root / "head.obj").vertices, atol=1e-6)
-    template = torch.from_numpy(mesh.vertices)
+    loaded = load_model(model_dir=out)  # what `selftalk predict --model` uses
+    np.testing.assert_allclose(loaded.mesh.vertices, read_mesh(root / "head.obj").vertices, atol=1e-6)
+    np.testing.assert_array_equal(loaded.faces, read_mesh(root / "head.obj").faces)
+    assert sorted(loaded.templates) == ["F3", "M1"]
+    template = torch.from_numpy(loaded.template(subject="M1"))
     audio = random_audio(20_000)
     expected, _ = official_predict(state, audio, template, torch.as_tensor(LIPS),
                                    **reference_kwargs(tiny_official(), "vocaset"))
-    ours = model.predict(audio, template)
+    ours = loaded.model.predict(audio, template)
     assert (ours - expected).abs().max() <= 1e-5 * max(1.0, float(expected.abs().max()))
+    assert torch.equal(ours, SelfTalk.from_pretrained(out).predict(audio, template))
 
     # the recognizer is a Hugging Face directory holding the release's text_encoder
     from transformers import Wav2Vec2ForCTC
@@ -85,6 +91,7 @@ def test_no_recognizer_option(selftalk_cli, release_files):
     ("unsafe-lips", "refused to load"),
     ("no-checkpoint", "no such checkpoint file"),
     ("wrong-mesh", "the mesh has 5 vertices; the model animates 64"),
+    ("wrong-template", "the template of 'F9' has 5 vertices; the model animates 64"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(selftalk_cli, release_files, capsys, case, message):
     root, state = release_files
@@ -103,6 +110,10 @@ def test_bad_input_is_one_line_and_exit_code_2(selftalk_cli, release_files, caps
     elif case == "wrong-mesh":
         write_mesh(root / "small.obj", np.zeros((5, 3)), np.array([[0, 1, 2]]))
         extra = ["--mesh", str(root / "small.obj")]
+    elif case == "wrong-template":
+        with open(root / "bad_templates.pkl", "wb") as f:
+            pickle.dump({"F9": np.zeros((5, 3))}, f)
+        extra = ["--templates", str(root / "bad_templates.pkl")]
     code = selftalk_cli(["import-official", str(checkpoint), *TINY_OFFICIAL, "--lips", str(lips),
                          *extra, "-o", str(root / "out")])
     err = capsys.readouterr().err

@@ -16,7 +16,14 @@ from selftalk.errors import SelfTalkError
 
 # One entry a verb module, in the order ``selftalk --help`` lists them.
 COMMAND_MODULES = [
-    "selftalk.cli.animate",
+    "selftalk.cli.train",
+    "selftalk.cli.test",
+    "selftalk.cli.predict",
+    "selftalk.cli.metrics",
+    "selftalk.cli.synth",
+    "selftalk.cli.lipsync",
+    "selftalk.cli.render",
+    "selftalk.cli.export",
     "selftalk.cli.import_official",
 ]
 

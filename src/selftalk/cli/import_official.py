@@ -28,6 +28,8 @@ def register(subparsers) -> None:
                         help="region to read when LIP_FILE is a dict of regions")
     parser.add_argument("--mesh", help="mesh (.ply/.obj) of the topology, kept as the model's "
                                        "neutral face and triangles so it can be rendered")
+    parser.add_argument("--templates", help="subject templates (templates.pkl of VOCASET/BIWI, or "
+                                            ".npz), kept so `--subject NAME` picks one")
     parser.add_argument("--set", dest="assignments", action="append", default=[],
                         metavar="KEY=VALUE",
                         help="override a config value of the preset (repeatable)")
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         OFFICIAL_PRESETS,
         import_official,
         load_official_state,
+        read_templates,
         save_imported,
     )
     from selftalk.topology import read_indices
@@ -57,13 +60,18 @@ def run(args: argparse.Namespace) -> int:
     if mesh is not None and len(mesh.vertices) != config.model.n_vertices:
         raise InputError(args.mesh, f"the mesh has {len(mesh.vertices)} vertices; the model "
                                     f"animates {config.model.n_vertices}")
+    templates = read_templates(args.templates) if args.templates else None
+    for subject, template in (templates or {}).items():
+        if len(template) != config.model.n_vertices:
+            raise InputError(args.templates, f"the template of {subject!r} has {len(template)} "
+                                             f"vertices; the model animates {config.model.n_vertices}")
     state = load_official_state(args.checkpoint)
     imported = import_official(
         state, config.model, lips, recognizer=config.recognizer,
         keep_recognizer=not args.no_recognizer, source=args.checkpoint,
     )
     del state
-    save_imported(imported, args.output, mesh=mesh, source=args.checkpoint)
+    save_imported(imported, args.output, mesh=mesh, templates=templates, source=args.checkpoint)
     n_params = sum(p.numel() for p in imported.model.parameters())
     note = "" if args.preset in OFFICIAL_PRESETS else " (not an official preset)"
     print(f"wrote {args.output}: {args.preset}{note} model, {n_params / 1e6:.1f} M parameters, "

@@ -60,7 +60,8 @@ RECOGNIZER_PREFIX = "text_encoder."
 
 LIP_INDICES_KEY = "lip_reader.lip_indices"
 RECOGNIZER_DIR = "recognizer"
-MESH_NAME = "mesh.obj"
+MESH_NAME = "mesh.ply"
+TEMPLATES_NAME = "templates.npz"
 
 # Fields of the English XLSR-53 recognizer's config.json that SpeechEncoderConfig does not
 # carry (they only act in training: dropout before the CTC head, CTC on impossible paths).
@@ -300,21 +301,32 @@ def save_imported(
     directory: str | Path,
     *,
     mesh: Any | None = None,
+    templates: Mapping[str, np.ndarray] | None = None,
     source: str | Path | None = None,
 ) -> Path:
-    """Write a model directory: ``config.json`` + ``model.safetensors`` (loadable with
-    :meth:`SelfTalk.from_pretrained`), ``recognizer/`` (a ``Wav2Vec2ForCTC`` directory) when
-    the import kept it, and ``mesh.obj`` when a mesh (:class:`selftalk.mesh.Mesh`) is given."""
+    """Write a model directory that :func:`selftalk.inference.loading.load_model` reads.
+
+    ``config.json`` + ``model.safetensors`` (:meth:`SelfTalk.save_pretrained`); ``recognizer/``
+    (a ``Wav2Vec2ForCTC`` directory) when the import kept it; ``mesh.ply`` when a mesh
+    (:class:`selftalk.mesh.Mesh`) is given; ``templates.npz`` when subject templates are given.
+    Everything is checked before anything is written.
+    """
     from safetensors.torch import save_file
 
-    from selftalk.io import atomic_path, write_json
+    from selftalk.io import atomic_path, save_npz, write_json
     from selftalk.mesh import write_mesh
 
     directory = Path(directory)
     model = imported.model
-    if mesh is not None and len(mesh.vertices) != model.config.n_vertices:
+    n = model.config.n_vertices
+    if mesh is not None and len(mesh.vertices) != n:
         raise InputError(source or directory, f"the mesh has {len(mesh.vertices)} vertices; the "
-                                              f"model animates {model.config.n_vertices}")
+                                              f"model animates {n}")
+    templates = {str(k): np.asarray(v, np.float32).reshape(-1, 3) for k, v in (templates or {}).items()}
+    for subject, template in templates.items():
+        if len(template) != n:
+            raise InputError(source or directory, f"the template of {subject!r} has {len(template)} "
+                                                  f"vertices; the model animates {n}")
     info: dict[str, Any] = {"source": Path(source).name if source else None}
     if imported.recognizer_config is not None:
         rec_dir = directory / RECOGNIZER_DIR
@@ -325,12 +337,36 @@ def save_imported(
         write_json(rec_dir / "config.json", imported.recognizer_config.to_dict())
         write_json(rec_dir / "preprocessor_config.json", _FEATURE_EXTRACTOR)
         info["recognizer"] = RECOGNIZER_DIR
-    extra: dict[str, Any] = {"official": info}
     if mesh is not None:
         write_mesh(directory / MESH_NAME, mesh.vertices, mesh.faces)
-        extra["topology"] = {"mesh": MESH_NAME, "fps": model.config.fps}
-    model.save_pretrained(directory, extra=extra)
+    if templates:
+        save_npz(directory / TEMPLATES_NAME, **templates)
+    model.save_pretrained(directory, extra={"official": info})
     return directory
+
+
+def read_templates(path: str | Path) -> dict[str, np.ndarray]:
+    """Subject templates from a ``templates.pkl`` (VOCASET/BIWI: {subject: (V, 3) or (V·3,)},
+    read with the data-only unpickler) or a ``templates.npz``."""
+    from selftalk.data.safe_pickle import load_pickle
+
+    path = Path(path)
+    if path.suffix == ".npz":
+        if not path.is_file():
+            raise InputError(path, "no such templates file")
+        with np.load(path, allow_pickle=False) as data:
+            loaded = {k: data[k] for k in data.files}
+    else:
+        loaded = load_pickle(path)
+    if not isinstance(loaded, Mapping) or not loaded:
+        raise InputError(path, "expected a non-empty mapping of subject names to templates")
+    templates = {}
+    for subject, value in loaded.items():
+        array = np.asarray(value)
+        if not np.issubdtype(array.dtype, np.number) or array.size % 3:
+            raise InputError(path, f"the template of {subject!r} is not an array of 3-D vertices")
+        templates[str(subject)] = array.astype(np.float32).reshape(-1, 3)
+    return templates
 
 
 # The feature extractor of the English XLSR-53 recognizer: raw 16 kHz audio, normalised.

@@ -1,0 +1,145 @@
+"""``selftalk metrics``: score predicted motions against a split (LVE, FDD, MVE, LRP, CER)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from selftalk.errors import InputError
+
+HELP = "score predictions: LVE, FDD, MVE, LRP (and lip-reading CER)"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "metrics",
+        help=HELP,
+        description=(
+            "Score one predicted motion a clip (PRED_DIR/{clip}.npy, frames x vertices x 3 or "
+            "frames x vertices*3, at the dataset's fps) against the ground truth of a split: "
+            "LVE, FDD, MVE, LRP at named thresholds and as a curve, and lip-reading CER when "
+            "transcripts are given. See docs/metrics.md for the exact definitions."
+        ),
+    )
+    parser.add_argument(
+        "--pred",
+        required=True,
+        type=Path,
+        metavar="PRED_DIR",
+        help="folder of {clip}.npy predictions",
+    )
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        metavar="DATA_DIR",
+        help="processed dataset (docs/data-format.md)",
+    )
+    parser.add_argument(
+        "--split", default="test", help="split of splits.json to score (default: test)"
+    )
+    parser.add_argument(
+        "--rho",
+        type=float,
+        nargs="+",
+        metavar="R",
+        help="LRP thresholds in dataset units (default: the scale's; see docs/metrics.md)",
+    )
+    parser.add_argument(
+        "--rho-for-lrp",
+        type=float,
+        nargs="+",
+        default=[50.0, 90.0, 95.0],
+        metavar="PERCENT",
+        help="report the threshold ρ needed to reach these LRP percentages (default: 50 90 95)",
+    )
+    parser.add_argument(
+        "--scale",
+        default="auto",
+        choices=["auto", "raw", "vocaset", "biwi"],
+        help="reporting convention: powers of ten for LVE/FDD/MVE and default ρ "
+        "(auto: by the dataset's name, else raw)",
+    )
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="score the clips that have a prediction, skip the rest",
+    )
+    parser.add_argument(
+        "--strict-length",
+        action="store_true",
+        help="refuse predictions shorter than their ground truth "
+        "(default: compare the frames both have, and warn)",
+    )
+    parser.add_argument(
+        "--hypotheses",
+        type=Path,
+        metavar="FILE.json",
+        help="lip-reading transcripts, {clip: text}: enables CER",
+    )
+    parser.add_argument(
+        "--references",
+        type=Path,
+        metavar="FILE.json",
+        help="reference transcripts, {clip: text} (default: the dataset's meta.json transcripts)",
+    )
+    parser.add_argument(
+        "--raw-text",
+        action="store_true",
+        help="compare transcripts as given (no upper-casing, no punctuation removal)",
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="REPORT.json", help="write the report as JSON"
+    )
+    parser.add_argument(
+        "--plots", type=Path, metavar="DIR", help="write lrp_curve.png and lip_error.png here"
+    )
+    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.set_defaults(run=run)
+
+
+def _read_texts(path: Path) -> dict[str, str]:
+    try:
+        texts = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(path, f"not valid JSON ({error})") from None
+    if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
+        raise InputError(path, 'expected a JSON object of clip names to strings: {"clip": "text"}')
+    return texts
+
+
+def run(args: argparse.Namespace) -> int:
+    from selftalk.metrics.evaluate import EvaluateOptions, evaluate_predictions
+    from selftalk.metrics.report import format_table, write_plots, write_report_json
+
+    options = EvaluateOptions(
+        split=args.split,
+        rhos=tuple(args.rho) if args.rho else None,
+        lrp_levels=tuple(p / 100 for p in args.rho_for_lrp),
+        scale=args.scale,
+        allow_missing=args.allow_missing,
+        strict_length=args.strict_length,
+        normalize_text=not args.raw_text,
+    )
+    report = evaluate_predictions(
+        args.pred,
+        args.data,
+        options,
+        hypotheses=_read_texts(args.hypotheses) if args.hypotheses else None,
+        references=_read_texts(args.references) if args.references else None,
+        progress=args.progress,
+    )
+    for warning in report.warnings:
+        print(f"selftalk metrics: warning: {warning}", file=sys.stderr)
+    print(format_table(report))
+    if args.output:
+        write_report_json(args.output, report)
+        print(f"report: {args.output}")
+    if args.plots:
+        for path in write_plots(args.plots, report):
+            print(f"plot: {path}")
+    return 0

@@ -1,0 +1,37 @@
+"""Predict every clip of a dataset split, for scoring with the field's metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from selftalk.inference.loading import load_model
+from selftalk.io import save_npy
+
+
+@torch.no_grad()
+def predict_split(
+    *, data_dir: str | Path, split: str, out_dir: str | Path, model_dir=None, run_dir=None,
+    checkpoint: str = "best", frames: str = "gt", device: str = "cpu", progress: bool = True,
+) -> int:
+    """Write ``out_dir/{clip}.npy`` (T, V, 3) for each clip of ``split``; returns the count.
+
+    ``frames="gt"`` predicts as many frames as the ground truth has (as in training);
+    ``"audio"`` lets the audio duration decide (as in inference).
+    """
+    from selftalk.data.dataset import TalkingFaceDataset, collate
+
+    loaded = load_model(model_dir=model_dir, run_dir=run_dir, checkpoint=checkpoint, device=device)
+    model = loaded.model
+    dataset = TalkingFaceDataset(data_dir, split, fps=model.config.fps)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for index in tqdm(range(len(dataset)), desc=f"predict {split}", disable=not progress):
+        batch = collate([dataset[index]]).to(model.device)
+        lengths = batch.frame_lengths if frames == "gt" else None
+        motion = model(batch.audio, batch.templates, batch.audio_lengths, lengths)
+        n = int(motion.frame_lengths[0])
+        save_npy(out_dir / f"{batch.names[0]}.npy", motion.vertices[0, :n].cpu().numpy())
+    return len(dataset)

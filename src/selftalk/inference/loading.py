@@ -1,0 +1,92 @@
+"""Find and load a model with the faces it animates: a model directory, a training run, or the
+bundled model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from selftalk.errors import InputError
+from selftalk.mesh import Mesh, read_mesh
+from selftalk.models.selftalk import SelfTalk
+
+
+def bundled_model_dir() -> Path:
+    """The directory of the small model shipped with selftalk."""
+    return Path(__file__).resolve().parent.parent / "assets" / "model"
+
+
+@dataclass(kw_only=True)
+class LoadedModel:
+    """A model and the topology files found beside it.
+
+    Attributes:
+        model: the network, in eval mode.
+        directory: where its topology files live (model directory or run directory).
+        templates: neutral faces by subject (may be empty).
+        mesh: the topology mesh (faces + a neutral face), if present.
+    """
+
+    model: SelfTalk
+    directory: Path
+    templates: dict[str, np.ndarray] = field(default_factory=dict)
+    mesh: Mesh | None = None
+
+    @property
+    def faces(self) -> np.ndarray | None:
+        return None if self.mesh is None else self.mesh.faces
+
+    def template(self, *, subject: str | None = None, mesh_path: str | Path | None = None) -> np.ndarray:
+        """(V, 3) neutral face: from ``mesh_path``, a named ``subject``, or the default one."""
+        n = self.model.config.n_vertices
+        if mesh_path is not None:
+            vertices = read_mesh(mesh_path).vertices
+            if len(vertices) != n:
+                raise InputError(mesh_path, f"has {len(vertices)} vertices; the model animates {n}")
+            return vertices
+        if subject is not None:
+            if subject not in self.templates:
+                known = ", ".join(sorted(self.templates)) or "none"
+                raise InputError(self.directory, f"has no subject {subject!r} (subjects: {known})")
+            return self.templates[subject]
+        if self.mesh is not None:
+            return self.mesh.vertices
+        if self.templates:
+            return self.templates[sorted(self.templates)[0]]
+        raise InputError(self.directory, "has no template: pass --template MESH")
+
+
+def load_model(
+    *, model_dir: str | Path | None = None, run_dir: str | Path | None = None,
+    checkpoint: str = "best", device: str = "cpu",
+) -> LoadedModel:
+    """Load ``model_dir``, the ``best``/``latest`` checkpoint of ``run_dir``, or the bundled model."""
+    if model_dir is not None and run_dir is not None:
+        raise InputError(run_dir, "give a model directory or a run directory, not both")
+    if run_dir is not None:
+        from selftalk.training.checkpoint import checkpoint_path
+
+        try:
+            weights_dir = checkpoint_path(run_dir, checkpoint) / "model"
+        except InputError:
+            if checkpoint != "best":
+                raise
+            weights_dir = checkpoint_path(run_dir, "latest") / "model"  # no validation split
+        home = Path(run_dir)
+    else:
+        home = weights_dir = Path(model_dir) if model_dir is not None else bundled_model_dir()
+        if model_dir is None and not (home / "config.json").is_file():
+            raise InputError(home, "the bundled model is missing from this installation")
+    model = SelfTalk.from_pretrained(weights_dir, device=device)
+    return LoadedModel(model=model, directory=home, templates=_templates(home),
+                       mesh=read_mesh(home / "mesh.ply") if (home / "mesh.ply").is_file() else None)
+
+
+def _templates(directory: Path) -> dict[str, np.ndarray]:
+    path = directory / "templates.npz"
+    if not path.is_file():
+        return {}
+    with np.load(path, allow_pickle=False) as data:
+        return {k: np.asarray(data[k], np.float32).reshape(-1, 3) for k in data.files}

@@ -1,0 +1,139 @@
+"""Ground truth for evaluation, read from a dataset in the processed layout (docs/data-format.md).
+
+Only what the metrics need: the clips of a split, each clip's motion at the dataset's frame
+rate, its subject's template, the lip and upper-face regions and the known transcripts.
+Motions are memory-mapped and loaded one clip at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from selftalk.errors import InputError
+from selftalk.topology import read_indices
+
+
+def subject_of(clip: str) -> str:
+    """The subject of a clip named ``{subject}_{sentence}``: everything before the last ``_``."""
+    return clip.rsplit("_", 1)[0]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(path, "no such file: is this a prepared dataset?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(path, f"not valid JSON ({error})") from None
+
+
+@dataclass(frozen=True)
+class EvaluationData:
+    """A processed dataset opened for evaluation. ``root`` is its directory."""
+
+    root: Path
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        meta = _read_json(self.root / "meta.json")
+        if not isinstance(meta, dict):
+            raise InputError(self.root / "meta.json", "expected a JSON object")
+        return meta
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name", self.root.name))
+
+    @cached_property
+    def frame_step(self) -> int:
+        """Every how many stored frames one is used: ``file_fps / fps``."""
+        fps = self.meta.get("fps", 30)
+        file_fps = self.meta.get("file_fps", fps)
+        try:
+            fps, file_fps = float(fps), float(file_fps)
+        except (TypeError, ValueError):
+            raise InputError(self.root / "meta.json", "fps and file_fps must be numbers") from None
+        step = file_fps / fps if fps > 0 else 0
+        if step < 1 or step != int(step):
+            raise InputError(
+                self.root / "meta.json",
+                f"file_fps ({file_fps:g}) must be a whole multiple of fps ({fps:g})",
+            )
+        return int(step)
+
+    @property
+    def fps(self) -> float:
+        return float(self.meta.get("fps", 30))
+
+    @cached_property
+    def lip_indices(self) -> np.ndarray:
+        return read_indices(self.root / "regions" / "lve.txt")
+
+    @cached_property
+    def upper_face_indices(self) -> np.ndarray | None:
+        """Upper-face vertices, or None when the dataset has no ``regions/fdd.txt``."""
+        path = self.root / "regions" / "fdd.txt"
+        return read_indices(path) if path.exists() else None
+
+    @cached_property
+    def templates(self) -> dict[str, np.ndarray]:
+        """Subject → (V, 3) float32 neutral face."""
+        path = self.root / "templates.npz"
+        if not path.is_file():
+            raise InputError(path, "no such file: is this a prepared dataset?")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                return {key: npz[key].reshape(-1, 3) for key in npz.files}
+        except (ValueError, OSError) as error:
+            raise InputError(path, f"not a readable .npz of (V, 3) templates ({error})") from None
+
+    def split_clips(self, split: str) -> list[str]:
+        """Clip names of ``split`` from ``splits.json``, in file order."""
+        path = self.root / "splits.json"
+        splits = _read_json(path)
+        if not isinstance(splits, dict) or split not in splits:
+            known = ", ".join(splits) if isinstance(splits, dict) else "none"
+            raise InputError(path, f"has no split {split!r} (it has: {known})")
+        subjects = splits[split]
+        if not isinstance(subjects, dict):
+            raise InputError(path, f"split {split!r} must map subjects to lists of sentences")
+        return [
+            f"{subject}_{sentence}"
+            for subject, sentences in subjects.items()
+            for sentence in sentences
+        ]
+
+    def ground_truth(self, clip: str) -> np.ndarray:
+        """(T, V, 3) motion of ``clip`` at the dataset fps: every ``frame_step``-th stored frame."""
+        path = self.root / "vertices_npy" / f"{clip}.npy"
+        if not path.is_file():
+            raise InputError(path, "ground-truth motion is missing")
+        try:
+            stored = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as error:
+            raise InputError(path, f"not a readable .npy ({error})") from None
+        if stored.ndim != 2 or stored.shape[1] % 3:
+            raise InputError(path, f"expected (frames, V*3), got shape {stored.shape}")
+        frames = np.ascontiguousarray(stored[:: self.frame_step])
+        return frames.reshape(len(frames), -1, 3)
+
+    def template(self, clip: str) -> np.ndarray:
+        subject = subject_of(clip)
+        if subject not in self.templates:
+            raise InputError(
+                self.root / "templates.npz", f"has no template for subject {subject!r}"
+            )
+        return self.templates[subject]
+
+    def transcript(self, clip: str) -> str | None:
+        """The clip's known text from ``meta.json`` (``clips.{clip}.transcript``), if any."""
+        clips = self.meta.get("clips") or {}
+        entry = clips.get(clip) if isinstance(clips, dict) else None
+        text = entry.get("transcript") if isinstance(entry, dict) else None
+        return text if isinstance(text, str) else None

@@ -1,0 +1,1 @@
+"""Training SelfTalk: the loop, checkpoints, the recognizer cache and distributed helpers."""

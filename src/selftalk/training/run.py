@@ -1,0 +1,166 @@
+"""A training run on disk: build everything from a config and a dataset, train, resume.
+
+``RUN_DIR`` holds ``config.json`` (the resolved configuration), ``run.json`` (code version,
+data, command), ``metrics.jsonl`` and ``tensorboard/`` logs, ``checkpoints/``, the topology of
+the data (``mesh.ply``, ``templates.npz``, ``regions/``) so that predictions need only the run,
+and ``recognizer/`` when the recognizer was built rather than loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from selftalk import __version__
+from selftalk.config import (
+    SelfTalkConfig,
+    SpeechEncoderConfig,
+    apply_overrides,
+    from_dict,
+    to_dict,
+)
+from selftalk.errors import ConfigError, InputError
+from selftalk.io import write_json
+from selftalk.models.recognizer import SpeechRecognizer
+from selftalk.models.selftalk import SelfTalk
+from selftalk.topology import Topology
+from selftalk.training.distributed import Distributed, barrier, setup, teardown
+from selftalk.training.loop import Trainer, TrainerHooks
+
+TOPOLOGY_FILES = ("mesh.ply", "templates.npz", "regions")
+#: what a resumed run may change: how long it goes on and how it reports, never what it trains
+RESUMABLE_KEYS = {"epochs", "max_steps", "val_every", "save_every", "num_workers"}
+
+
+def model_config_for(config: SelfTalkConfig, topology: Topology) -> SelfTalkConfig:
+    """The config with the model's sizes taken from ``topology`` (vertices, lips, fps)."""
+    model = dataclasses.replace(config.model, n_vertices=topology.n_vertices,
+                                n_lip_vertices=len(topology.lip_indices), fps=topology.fps)
+    return dataclasses.replace(config, model=model).validate()
+
+
+def code_version() -> dict[str, str]:
+    """selftalk's version and, in a git checkout, the commit."""
+    version = {"selftalk": __version__, "torch": torch.__version__}
+    try:
+        root = Path(__file__).resolve().parents[3]
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=5)
+        if commit.returncode == 0:
+            version["git_commit"] = commit.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return version
+
+
+def load_run_config(run_dir: str | Path) -> SelfTalkConfig:
+    path = Path(run_dir) / "config.json"
+    try:
+        return from_dict(SelfTalkConfig, json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise InputError(run_dir, "not a training run directory (no config.json)") from None
+
+
+def extend_run_config(config: SelfTalkConfig, overrides: dict) -> SelfTalkConfig:
+    """Apply the overrides a resumed run accepts (``train.epochs``, ``train.max_steps``, …)."""
+    for key, value in overrides.items():
+        if key != "train" or not isinstance(value, dict) or not set(value) <= RESUMABLE_KEYS:
+            allowed = ", ".join(f"train.{k}" for k in sorted(RESUMABLE_KEYS))
+            raise ConfigError(f"a resumed run can only change {allowed}")
+    return apply_overrides(config, overrides).validate()
+
+
+def build_recognizer(spec: SpeechEncoderConfig, run_dir: Path, dist: Distributed) -> SpeechRecognizer:
+    """Load the configured recognizer, or build one at random and keep it in ``run_dir/recognizer``."""
+    saved = run_dir / "recognizer"
+    if spec.pretrained is not None:
+        return SpeechRecognizer.from_config(spec)
+    if not saved.is_dir():
+        if dist.is_main:
+            SpeechRecognizer.from_config(spec).model.save_pretrained(saved)
+        barrier(dist)
+    return SpeechRecognizer.from_config(dataclasses.replace(spec, pretrained=str(saved)))
+
+
+def train(
+    config: SelfTalkConfig | None,
+    *,
+    data_dir: str | Path,
+    run_dir: str | Path,
+    resume: bool = False,
+    resume_overrides: dict | None = None,
+    device: str = "auto",
+    train_split: str = "train",
+    val_split: str | None = "val",
+    hooks: TrainerHooks | None = None,
+    progress: bool = True,
+    argv: list[str] | None = None,
+) -> Trainer:
+    """Train a SelfTalk model on a prepared dataset; with ``resume``, continue ``run_dir``.
+
+    Launched by ``torchrun``, each process trains its share and rank 0 writes the run.
+    ``resume_overrides`` may extend a resumed run (see :func:`extend_run_config`).
+    """
+    from selftalk.data.dataset import TalkingFaceDataset, collate
+    from selftalk.data.layout import DatasetLayout
+
+    run_dir = Path(run_dir)
+    dist = setup(device)
+    try:
+        if resume:
+            config = extend_run_config(load_run_config(run_dir), resume_overrides or {})
+        topology = DatasetLayout(data_dir).topology()
+        config = model_config_for(config, topology)
+        torch.manual_seed(config.train.seed)
+        if dist.is_main and not resume:
+            _start_run_dir(run_dir, config, data_dir, argv)
+        barrier(dist)
+        model = SelfTalk(config.model, topology.lip_indices)
+        recognizer = build_recognizer(config.recognizer, run_dir, dist) \
+            if config.loss.uses_diagram else None
+        train_set = TalkingFaceDataset(data_dir, train_split, fps=topology.fps, cache=True)
+        val_set = TalkingFaceDataset(data_dir, val_split, fps=topology.fps, cache=True) \
+            if val_split else None
+        trainer = Trainer(config=config, model=model, recognizer=recognizer, train_set=train_set,
+                          val_set=val_set, collate=collate, run_dir=run_dir, dist=dist,
+                          hooks=hooks or TrainerHooks(), progress=progress)
+        if resume:
+            trainer.resume()
+        trainer.fit()
+        return trainer
+    finally:
+        teardown(dist)
+
+
+def _start_run_dir(run_dir: Path, config: SelfTalkConfig, data_dir: str | Path,
+                   argv: list[str] | None) -> None:
+    if (run_dir / "checkpoints").exists():
+        raise InputError(run_dir, "already holds a training run: use --resume to continue it, "
+                                  "or choose another --out")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", to_dict(config))
+    write_json(run_dir / "run.json", {
+        "code": code_version(),
+        "data": str(Path(data_dir)),
+        "command": argv if argv is not None else sys.argv,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    })
+    copy_topology(data_dir, run_dir)
+
+
+def copy_topology(source: str | Path, target: str | Path) -> None:
+    """Copy the mesh, templates and regions of a dataset/run/model directory into another."""
+    source, target = Path(source), Path(target)
+    for name in TOPOLOGY_FILES:
+        src = source / name
+        if src.is_dir():
+            shutil.copytree(src, target / name, dirs_exist_ok=True)
+        elif src.is_file():
+            shutil.copy2(src, target / name)

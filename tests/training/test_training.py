@@ -1,0 +1,159 @@
+import json
+import os
+import socket
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from selftalk.config import apply_overrides, preset
+from selftalk.training import checkpoint as checkpoint_module
+from selftalk.training.checkpoint import checkpoint_path
+from selftalk.training.run import train
+from toy_data import make_toy_dataset
+
+
+def tiny_config(**train):
+    settings = {"epochs": 2, "batch_size": 2, "lr": 3e-3, "seed": 0, **train}
+    return apply_overrides(preset("tiny"), {"train": settings}).validate()
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    return make_toy_dataset(tmp_path_factory.mktemp("toy") / "data")
+
+
+def weights(run_dir, which="latest"):
+    return load_file(str(checkpoint_path(run_dir, which) / "model" / "model.safetensors"))
+
+
+def records(run_dir):
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_loss_goes_down(toy, tmp_path):
+    run = tmp_path / "run"
+    train(tiny_config(epochs=12, batch_size=1), data_dir=toy, run_dir=run, progress=False)
+    steps = [r for r in records(run) if "train/loss" in r]
+    first, last = np.mean([r["train/rec"] for r in steps[:5]]), np.mean([r["train/rec"] for r in steps[-5:]])
+    assert last < 0.5 * first, (first, last)
+    vals = [r["val/loss"] for r in records(run) if "val/loss" in r]
+    assert len(vals) == 12 and vals[-1] < vals[0]
+    assert {"train/rec", "train/vel", "train/lat", "train/ctc", "lr"} <= set(steps[-1])
+    assert (run / "config.json").is_file() and (run / "run.json").is_file()
+    assert any((run / "tensorboard").iterdir())
+    assert (run / "mesh.ply").is_file() and (run / "templates.npz").is_file()
+
+
+def test_validation_loss_is_the_mean_over_the_whole_split(toy, tmp_path):
+    from selftalk.data.dataset import TalkingFaceDataset, collate
+    from selftalk.models.diagram import CommutativeDiagram
+    from selftalk.models.recognizer import SpeechRecognizer
+    from selftalk.models.selftalk import SelfTalk
+
+    run = tmp_path / "run"
+    trainer = train(tiny_config(epochs=1), data_dir=toy, run_dir=run, progress=False)
+    logged = [r for r in records(run) if "val/rec" in r][-1]
+    model = SelfTalk.from_pretrained(checkpoint_path(run) / "model")
+    recognizer = SpeechRecognizer.from_config(
+        apply_overrides(trainer.config.recognizer, {"pretrained": str(run / "recognizer")}))
+    diagram = CommutativeDiagram(model, recognizer, trainer.config.loss).eval()
+    val = TalkingFaceDataset(toy, "val")
+    with torch.no_grad():
+        per_clip = [float(diagram(collate([val[i]])).terms["rec"]) for i in range(len(val))]
+    assert len(per_clip) == 2
+    assert logged["val/rec"] == pytest.approx(np.mean(per_clip), rel=1e-5)
+
+
+@pytest.mark.parametrize("stop_after", [3, 2])  # at the end of epoch 1 (3 steps), and mid-epoch
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(toy, tmp_path, stop_after):
+    straight, interrupted = tmp_path / "a", tmp_path / "b"
+    train(tiny_config(), data_dir=toy, run_dir=straight, progress=False)
+    train(tiny_config(max_steps=stop_after), data_dir=toy, run_dir=interrupted, progress=False)
+    assert json.loads((interrupted / "checkpoints/latest.json").read_text())["step"] == stop_after
+    train(None, data_dir=toy, run_dir=interrupted, resume=True,
+          resume_overrides={"train": {"max_steps": 0}}, progress=False)
+    a, b = weights(straight), weights(interrupted)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_a_run_killed_mid_checkpoint_keeps_the_previous_one(toy, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    train(tiny_config(epochs=1), data_dir=toy, run_dir=run, progress=False)
+    before = checkpoint_path(run)
+    saved = weights(run)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies while writing the optimizer state
+
+    monkeypatch.setattr(checkpoint_module, "_flatten_optimizer", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(None, data_dir=toy, run_dir=run, resume=True,
+              resume_overrides={"train": {"epochs": 2}}, progress=False)
+    monkeypatch.undo()
+    assert checkpoint_path(run) == before
+    for key, value in weights(run).items():
+        assert torch.equal(value, saved[key])
+    train(None, data_dir=toy, run_dir=run, resume=True,
+          resume_overrides={"train": {"epochs": 2}}, progress=False)
+    assert json.loads((run / "checkpoints/latest.json").read_text())["epoch"] == 2
+
+
+def test_recognizer_cache_gives_the_same_losses(toy, tmp_path):
+    cached, direct = tmp_path / "c", tmp_path / "d"
+    train(tiny_config(epochs=1), data_dir=toy, run_dir=cached, progress=False)
+    train(tiny_config(epochs=1, cache_recognizer=False), data_dir=toy, run_dir=direct, progress=False)
+    a, b = records(cached), records(direct)
+    for ra, rb in zip(a, b):
+        for key in ra:
+            if key.startswith(("train/", "val/")):
+                assert ra[key] == pytest.approx(rb[key], rel=1e-5), key
+    entries = list((cached / "recognizer-cache").rglob("*.safetensors"))
+    assert len(entries) == 12 - 1  # train (9) + val (2) clips
+    assert not (direct / "recognizer-cache").exists()
+
+
+def test_without_the_diagram_no_recognizer_is_built(toy, tmp_path):
+    run = tmp_path / "run"
+    config = apply_overrides(tiny_config(epochs=1), {"loss": {"lat": 0.0, "ctc": 0.0}})
+    train(config, data_dir=toy, run_dir=run, progress=False)
+    assert not (run / "recognizer").exists()
+    last = [r for r in records(run) if "train/loss" in r][-1]
+    assert "train/lat" not in last and "train/ctc" not in last
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank, world, port, toy, run_dir, config):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
+                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    train(config, data_dir=toy, run_dir=run_dir, device="cpu", progress=False)
+
+
+def test_two_processes_on_gloo_match_one_process(toy, tmp_path):
+    import torch.multiprocessing as mp
+
+    toy = make_toy_dataset(tmp_path / "even", subjects=2, sentences=5)  # 8 training clips
+    config = tiny_config(epochs=1, batch_size=2)
+    single, ddp = tmp_path / "single", tmp_path / "ddp"
+    train(config, data_dir=toy, run_dir=single, progress=False)
+    mp.spawn(_ddp_worker, args=(2, _free_port(), toy, ddp, config), nprocs=2, join=True)
+    one, two = records(single), records(ddp)
+    steps_one = [r for r in one if "train/loss" in r]
+    steps_two = [r for r in two if "train/loss" in r]
+    assert len(steps_one) == len(steps_two) == 4
+    for ra, rb in zip(steps_one, steps_two):  # the logged loss is the global batch's
+        assert ra["train/loss"] == pytest.approx(rb["train/loss"], rel=1e-4)
+    a, b = weights(single), weights(ddp)
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-6, msg=key)
+    va, vb = [r for r in one if "val/loss" in r][-1], [r for r in two if "val/loss" in r][-1]
+    assert va["val/loss"] == pytest.approx(vb["val/loss"], rel=1e-4)
