@@ -117,7 +117,11 @@ def read_indices(path: str | Path, *, key: str | None = None) -> np.ndarray:
             obj = obj[key]
         values = np.asarray(obj)
     else:
-        tokens = [t for t in re.split(r"[,\s]+", path.read_text()) if t]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError(path, "not a text file of vertex indices") from None
+        tokens = [t for t in re.split(r"[,\s]+", text) if t]
         try:
             values = np.asarray([int(t) for t in tokens])
         except ValueError:

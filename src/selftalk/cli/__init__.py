@@ -16,6 +16,8 @@ from selftalk.errors import SelfTalkError
 
 # One entry a verb module, in the order ``selftalk --help`` lists them.
 COMMAND_MODULES = [
+    "selftalk.cli.prepare",
+    "selftalk.cli.data",
     "selftalk.cli.train",
     "selftalk.cli.test",
     "selftalk.cli.predict",

@@ -1,0 +1,196 @@
+"""A torch dataset over the processed layout, and the collate function that pads clips into a Batch.
+
+    dataset = TalkingFaceDataset("data/vocaset", "train")
+    loader = DataLoader(dataset, batch_size=1, shuffle=True, collate_fn=collate)
+    # distributed: DataLoader(dataset, sampler=DistributedSampler(dataset), collate_fn=collate)
+
+Each item is a :class:`Clip`: speech at 16 kHz, mono, normalised as wav2vec 2.0 expects;
+motion at the model's frame rate (every ``file_fps / fps``-th frame of the file, from the
+first); the subject's neutral template. The dataset holds only paths and small arrays, so it
+pickles cheaply into DataLoader workers; with ``cache=True`` each process keeps the clips it
+has decoded in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from selftalk.audio import SAMPLE_RATE, load_audio, normalize
+from selftalk.data.batch import Batch
+from selftalk.data.layout import DatasetLayout, frame_step, split_clip_name
+from selftalk.data.splits import read_splits, split_clips, validate_split
+from selftalk.errors import InputError
+
+
+@dataclass(kw_only=True)
+class Clip:
+    """One clip as the dataset yields it.
+
+    Attributes:
+        name: ``{subject}_{sentence}``.
+        subject: the speaker.
+        audio: (S,) float32 speech at 16 kHz, zero mean and unit variance.
+        vertices: (T, V, 3) float32 motion at the model's fps.
+        template: (V, 3) float32 neutral face of the subject.
+    """
+
+    name: str
+    subject: str
+    audio: torch.Tensor
+    vertices: torch.Tensor
+    template: torch.Tensor
+
+
+class TalkingFaceDataset(Dataset):
+    """The clips of one split of a prepared dataset.
+
+    Args:
+        data_dir: a dataset in the processed layout (docs/data-format.md).
+        split: a split name from ``splits.json`` (or from ``splits_file``), a
+            {subject: [sentence, …]} mapping, or None for every clip with audio and motion.
+        splits_file: a JSON file of named splits used instead of the dataset's own.
+        fps: frame rate to yield motion at (default: the dataset's ``fps``); the file rate
+            must be a whole multiple of it.
+        sample_rate: audio rate (16 kHz for wav2vec 2.0).
+        cache: keep decoded clips in memory (per process).
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        split: str | Mapping[str, Sequence[str]] | None = None,
+        *,
+        splits_file: str | Path | None = None,
+        fps: float | None = None,
+        sample_rate: int = SAMPLE_RATE,
+        cache: bool = False,
+    ):
+        self.layout = DatasetLayout(data_dir)
+        meta = self.layout.meta
+        self.fps = meta.fps if fps is None else fps
+        try:
+            self.frame_step = frame_step(meta.file_fps, self.fps)
+        except ValueError as error:
+            raise InputError(
+                self.layout.meta_path, f"cannot load at {self.fps} fps: {error}"
+            ) from None
+        self.sample_rate = sample_rate
+        self.names = self._resolve_clips(split, splits_file)
+        self._audio_paths = [self.layout.audio_path(n) for n in self.names]
+        self._vertex_paths = [self.layout.vertices_path(n) for n in self.names]
+        self.clip_subjects = [split_clip_name(n)[0] for n in self.names]
+        self.subjects = sorted(set(self.clip_subjects))
+        templates = self.layout.templates()
+        missing = [s for s in self.subjects if s not in templates]
+        if missing:
+            raise InputError(
+                self.layout.templates_path, f"no template for subject(s) {', '.join(missing)}"
+            )
+        self.templates = {s: templates[s] for s in self.subjects}
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = {} if cache else None
+
+    def _resolve_clips(
+        self, split: str | Mapping[str, Sequence[str]] | None, splits_file: str | Path | None
+    ) -> list[str]:
+        if split is None:
+            return self.layout.clips()
+        if isinstance(split, str):
+            source = Path(splits_file) if splits_file is not None else self.layout.splits_path
+            splits = read_splits(source)
+            if split not in splits:
+                known = ", ".join(splits) or "none"
+                raise InputError(source, f"has no split {split!r} (it has: {known})")
+            members = splits[split]
+        else:
+            members = validate_split(split)
+        names = split_clips(members)
+        available = set(self.layout.clips())
+        absent = [n for n in names if n not in available]
+        if absent:
+            shown = ", ".join(absent[:5]) + (
+                f" and {len(absent) - 5} more" if len(absent) > 5 else ""
+            )
+            label = f"split {split!r}" if isinstance(split, str) else "the split"
+            raise InputError(
+                self.layout.root,
+                f"{label} names clips without audio or motion: {shown} "
+                f"(run `selftalk data check {self.layout.root}`)",
+            )
+        return names
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def frame_count(self, index: int) -> int:
+        """Frames of clip ``index`` at the dataset's fps, read from the file header only."""
+        motion = np.load(self._vertex_paths[index], mmap_mode="r", allow_pickle=False)
+        return len(range(0, len(motion), self.frame_step))
+
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded clip ``index``: audio (S,) float32 normalised, motion (T, V, 3) float32."""
+        if self._cache is not None and index in self._cache:
+            return self._cache[index]
+        audio = normalize(load_audio(self._audio_paths[index], self.sample_rate))
+        vertices = self._load_motion(index)
+        if self._cache is not None:
+            self._cache[index] = (audio, vertices)
+        return audio, vertices
+
+    def _load_motion(self, index: int) -> np.ndarray:
+        path = self._vertex_paths[index]
+        try:
+            motion = np.load(path, mmap_mode="r", allow_pickle=False)
+        except Exception as error:  # truncated headers, pickled objects, …
+            raise InputError(path, f"not a readable .npy array ({error})") from None
+        n_vertices = len(self.templates[self.clip_subjects[index]])
+        if motion.ndim != 2 or motion.shape[1] != 3 * n_vertices or len(motion) == 0:
+            raise InputError(
+                path,
+                f"expected (T, {3 * n_vertices}) motion for the subject's template, "
+                f"got {motion.shape}",
+            )
+        return np.array(motion[:: self.frame_step], dtype=np.float32).reshape(-1, n_vertices, 3)
+
+    def __getitem__(self, index: int) -> Clip:
+        audio, vertices = self.load(index)
+        subject = self.clip_subjects[index]
+        return Clip(
+            name=self.names[index],
+            subject=subject,
+            audio=torch.from_numpy(audio.copy()),
+            vertices=torch.from_numpy(vertices.copy()),
+            template=torch.from_numpy(self.templates[subject].copy()),
+        )
+
+
+def collate(clips: Sequence[Clip]) -> Batch:
+    """Zero-pad clips to the longest audio and motion of the batch, with their lengths."""
+    if not clips:
+        raise ValueError("cannot collate an empty list of clips")
+    n_vertices = {tuple(c.template.shape) for c in clips}
+    if len(n_vertices) > 1:
+        raise ValueError(f"clips of different topologies in one batch: {sorted(n_vertices)}")
+    audio_lengths = torch.tensor([len(c.audio) for c in clips], dtype=torch.int64)
+    frame_lengths = torch.tensor([len(c.vertices) for c in clips], dtype=torch.int64)
+    audio = torch.zeros(len(clips), int(audio_lengths.max()), dtype=torch.float32)
+    vertices = torch.zeros(
+        len(clips), int(frame_lengths.max()), *clips[0].template.shape, dtype=torch.float32
+    )
+    for i, clip in enumerate(clips):
+        audio[i, : len(clip.audio)] = clip.audio
+        vertices[i, : len(clip.vertices)] = clip.vertices
+    return Batch(
+        names=[c.name for c in clips],
+        subjects=[c.subject for c in clips],
+        audio=audio,
+        audio_lengths=audio_lengths,
+        vertices=vertices,
+        frame_lengths=frame_lengths,
+        templates=torch.stack([c.template for c in clips]),
+    )
