@@ -9,6 +9,7 @@ install:
 
 deps: install
 	scripts/install-system-deps.sh
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 test: deps
 	$(PYTHON) -m pytest -q -m "not slow"

@@ -332,8 +332,12 @@ PAPER_RECOGNIZER = "jonatasgrosman/wav2vec2-large-xlsr-53-english"
 
 
 def xlsr53_large(pretrained: str | None = PAPER_RECOGNIZER) -> SpeechEncoderConfig:
-    """wav2vec 2.0 XLSR-53 large (24 layers, 1024-d) as fine-tuned for English CTC."""
-    return SpeechEncoderConfig(pretrained=pretrained)
+    """wav2vec 2.0 XLSR-53 large (24 layers, 1024-d) as fine-tuned for English CTC.
+
+    With ``pretrained=None`` the fields equal that model's ``config.json`` (its dropouts
+    included), so its architecture is built offline, e.g. to import checkpoints that hold it.
+    """
+    return SpeechEncoderConfig(pretrained=pretrained, hidden_dropout=0.05, layerdrop=0.05)
 
 
 def vocaset() -> SelfTalkConfig:

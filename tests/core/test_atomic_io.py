@@ -18,3 +18,12 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_save_npy_keeps_the_suffix_and_content(tmp_path):
     save_npy(tmp_path / "a.npy", np.arange(4))
     assert np.load(tmp_path / "a.npy").tolist() == [0, 1, 2, 3]
+
+
+def test_outputs_get_the_usual_permissions(tmp_path):
+    import os
+
+    save_npy(tmp_path / "a.npy", np.arange(2))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.npy").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -22,6 +22,11 @@ COMMAND_MODULES = [
     "selftalk.cli.test",
     "selftalk.cli.predict",
     "selftalk.cli.metrics",
+    "selftalk.cli.synth",
+    "selftalk.cli.lipsync",
+    "selftalk.cli.render",
+    "selftalk.cli.export",
+    "selftalk.cli.import_official",
 ]
 
 

@@ -10,7 +10,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, required: bool = Fal
     source = parser.add_mutually_exclusive_group(required=required)
     source.add_argument("--model", metavar="MODEL_DIR", help="a model directory "
                         "(default: the bundled model)" if not required else "a model directory")
-    source.add_argument("--run", metavar="RUN_DIR", help="a training run (its best checkpoint)")
+    source.add_argument("--run", dest="run_dir", metavar="RUN_DIR", help="a training run (its best checkpoint)")
     parser.add_argument("--checkpoint", choices=("best", "latest"), default="best",
                         help="with --run: which checkpoint (default: best)")
     face = parser.add_mutually_exclusive_group()
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.inference.predict import predict_motion
     from selftalk.io import save_npy
 
-    loaded = load_model(model_dir=args.model, run_dir=args.run, checkpoint=args.checkpoint,
+    loaded = load_model(model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint,
                         device=args.device)
     template = loaded.template(subject=args.subject, mesh_path=args.template)
     audio = load_audio(args.audio)

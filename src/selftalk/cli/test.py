@@ -12,7 +12,7 @@ def register(subparsers) -> None:
                     "the clip, for `selftalk metrics`.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", metavar="RUN_DIR", help="a training run")
+    source.add_argument("--run", dest="run_dir", metavar="RUN_DIR", help="a training run")
     source.add_argument("--model", metavar="MODEL_DIR", help="a model directory")
     parser.add_argument("--checkpoint", choices=("best", "latest"), default="best")
     parser.add_argument("--data", required=True, metavar="DATA_DIR")
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from selftalk.inference.evaluate import predict_split
 
-    written = predict_split(model_dir=args.model, run_dir=args.run, checkpoint=args.checkpoint,
+    written = predict_split(model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint,
                             data_dir=args.data, split=args.split, out_dir=args.output,
                             frames=args.frames, device=args.device)
     print(f"wrote {written} predictions to {args.output}")

@@ -1,0 +1,96 @@
+"""Text-aware lip sync of any speech: forced alignment, then the SynthTalk animator."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from selftalk.audio import SAMPLE_RATE, load_audio
+from selftalk.errors import ConfigError, InputError
+from selftalk.io import save_npy, write_text
+from selftalk.synth.animator import AnimatorOptions, animate
+from selftalk.synth.arkit import ARKIT_NAMES
+from selftalk.synth.head import load_head
+from selftalk.synth.phones import TimedPhone
+from selftalk.synth.subjects import SpeakingStyle, make_subjects
+
+
+@dataclass(frozen=True, kw_only=True)
+class LipSync:
+    """``vertices`` (T, V, 3) float32, ``weights`` (T, 52) float32, the aligned ``phones``."""
+
+    vertices: np.ndarray
+    weights: np.ndarray
+    phones: list[TimedPhone]
+
+
+def lipsync(
+    audio_path: str | Path,
+    text: str,
+    *,
+    fps: float = 30.0,
+    subject: int | None = None,
+    seed: int = 0,
+) -> LipSync:
+    """Align ``text`` to the speech in ``audio_path`` and animate the bundled head."""
+    if not text.strip():
+        raise ConfigError("--text is empty: lip sync needs the words that are said")
+    audio = load_audio(audio_path, SAMPLE_RATE)
+    from selftalk.synth.speech.align import align
+
+    phones = align(audio, SAMPLE_RATE, text)
+    return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
+
+
+def animate_phones(
+    phones: list[TimedPhone],
+    audio: np.ndarray,
+    *,
+    fps: float = 30.0,
+    subject: int | None = None,
+    seed: int = 0,
+    sample_rate: int = SAMPLE_RATE,
+) -> LipSync:
+    """Animate aligned phones over (S,) audio.
+
+    ``subject``: subject number (1-based) of ``seed`` (its face and style); None: the neutral head.
+    """
+    head = load_head()
+    style, template = SpeakingStyle(), head.template
+    if subject is not None:
+        if subject < 1:
+            raise ConfigError(f"--subject counts from 1, got {subject}")
+        chosen = make_subjects(head, subject, seed=seed)[-1]
+        style, template = chosen.style, chosen.template
+    duration = len(audio) / sample_rate
+    weights = animate(
+        phones,
+        duration,
+        style=style,
+        options=AnimatorOptions(fps=fps, seed=seed),
+        audio=audio,
+        sample_rate=sample_rate,
+    )
+    return LipSync(vertices=head.pose(weights, template), weights=weights, phones=list(phones))
+
+
+def write_weights(path: str | Path, weights: np.ndarray, fps: float) -> None:
+    """Write (T, 52) ARKit weights as CSV (time + one column a shape), JSON or .npy."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        save_npy(path, weights)
+    elif suffix == ".csv":
+        rows = ["time," + ",".join(ARKIT_NAMES)]
+        rows += [
+            f"{k / fps:.4f}," + ",".join(f"{w:.4f}" for w in row) for k, row in enumerate(weights)
+        ]
+        write_text(path, "\n".join(rows) + "\n")
+    elif suffix == ".json":
+        obj = {"fps": fps, "names": list(ARKIT_NAMES), "weights": np.round(weights, 4).tolist()}
+        write_text(path, json.dumps(obj) + "\n")
+    else:
+        raise InputError(path, "ARKit weights go to .csv, .json or .npy")

@@ -1,0 +1,71 @@
+import argparse
+import json
+import sys
+import types
+
+import numpy as np
+import soundfile
+from fakespeech import FakeBackend, speak
+
+from selftalk.cli import lipsync as lipsync_cli
+from selftalk.cli import synth as synth_cli
+from selftalk.synth.arkit import ARKIT_NAMES
+from selftalk.synth.head import load_head
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="selftalk")
+    sub = parser.add_subparsers(dest="command")
+    synth_cli.register(sub)
+    lipsync_cli.register(sub)
+    return parser
+
+
+def test_synth_small_command(tmp_path, monkeypatch):
+    import selftalk.synth.sources as sources
+
+    monkeypatch.setattr(sources, "SynthSpeech", lambda **kwargs: FakeBackend())
+    out = tmp_path / "corpus"
+    args = _parser().parse_args(
+        ["synth", str(out), "--small", "--fps", "25", "--seed", "3", "--quiet", "--workers", "1"]
+    )
+    assert args.run(args) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["fps"] == 25 and len(meta["clips"]) == 12 and len(meta["subjects"]) == 3
+
+
+def test_lipsync_command(tmp_path, monkeypatch):
+    utt = speak("bob saw papa", "fake:v0")
+    wav = tmp_path / "speech.wav"
+    soundfile.write(wav, utt.audio, utt.sample_rate)
+    seen = {}
+
+    def align(audio, sample_rate, text):
+        seen["text"], seen["rate"] = text, sample_rate
+        return utt.phones
+
+    fake = types.ModuleType("selftalk.synth.speech.align")
+    fake.align = align
+    monkeypatch.setitem(sys.modules, "selftalk.synth.speech.align", fake)
+    out, csv = tmp_path / "out.npy", tmp_path / "w.csv"
+    args = _parser().parse_args(
+        [
+            "lipsync",
+            str(wav),
+            "--text",
+            "bob saw papa",
+            "-o",
+            str(out),
+            "--subject",
+            "2",
+            "--arkit",
+            str(csv),
+        ]
+    )
+    assert args.run(args) == 0
+    vertices = np.load(out)
+    head = load_head()
+    assert vertices.shape == (round(utt.duration * 30), head.n_vertices, 3)
+    assert seen == {"text": "bob saw papa", "rate": 16000}
+    lines = csv.read_text().splitlines()
+    assert lines[0].split(",") == ["time", *ARKIT_NAMES] and len(lines) == len(vertices) + 1

@@ -1,0 +1,182 @@
+// selftalk player: plays a .glb morph-target animation (from `selftalk export`) with its audio.
+// URL parameters: glb=<url> (the animation), audio=<url> (default: asset.extras.audio beside
+// the .glb), autoplay=1. The audio clock drives the animation, so lips stay in sync.
+import * as THREE from 'three';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+renderer.setPixelRatio(window.devicePixelRatio);
+$('viewport').appendChild(renderer.domElement);
+const scene = new THREE.Scene();
+scene.background = new THREE.Color(0xf4f4f6);
+const camera = new THREE.PerspectiveCamera(18, 1, 0.01, 100);
+scene.add(camera);
+scene.add(new THREE.HemisphereLight(0xffffff, 0x444450, 0.9));
+const key = new THREE.DirectionalLight(0xffffff, 1.8);
+key.position.set(-0.45, 0.55, 1.0);
+camera.add(key); // lights follow the camera, as in the Python renderer
+const fill = new THREE.DirectionalLight(0xffffff, 0.6);
+fill.position.set(0.65, 0.05, 0.75);
+camera.add(fill);
+const controls = new OrbitControls(camera, renderer.domElement);
+
+const state = {
+  model: null, mixer: null, duration: 0, audio: null,
+  playing: false, clockStart: 0, clockOffset: 0, time: 0, ready: false, error: null,
+};
+
+function resize() {
+  const box = $('viewport').getBoundingClientRect();
+  renderer.setSize(box.width, box.height, false);
+  renderer.domElement.style.width = `${box.width}px`;
+  renderer.domElement.style.height = `${box.height}px`;
+  camera.aspect = box.width / Math.max(box.height, 1);
+  camera.updateProjectionMatrix();
+}
+window.addEventListener('resize', resize);
+
+function frame(object) {
+  // Frame the rest shape from the front (+Z), filling the view, like the Python camera.
+  const box = new THREE.Box3().setFromObject(object);
+  const size = box.getSize(new THREE.Vector3());
+  const centre = box.getCenter(new THREE.Vector3());
+  const tanY = Math.tan(THREE.MathUtils.degToRad(camera.fov / 2));
+  const tanX = tanY * camera.aspect;
+  const distance = size.z / 2 + 1.08 * Math.max(size.x / 2 / tanX, size.y / 2 / tanY);
+  camera.position.set(centre.x, centre.y, centre.z + distance);
+  camera.near = distance / 50;
+  camera.far = distance * 50;
+  camera.updateProjectionMatrix();
+  controls.target.copy(centre);
+  controls.update();
+}
+
+function clear() {
+  pause();
+  if (state.model) scene.remove(state.model);
+  if (state.audio) state.audio.src = '';
+  Object.assign(state, { model: null, mixer: null, duration: 0, audio: null, time: 0, ready: false });
+}
+
+async function load(glbUrl, audioUrl) {
+  clear();
+  $('message').textContent = 'Loading…';
+  const gltf = await new GLTFLoader().loadAsync(glbUrl);
+  state.model = gltf.scene;
+  scene.add(gltf.scene);
+  resize();
+  frame(gltf.scene);
+  if (gltf.animations.length) {
+    state.mixer = new THREE.AnimationMixer(gltf.scene);
+    const clip = gltf.animations[0];
+    state.mixer.clipAction(clip).play();
+    state.duration = clip.duration;
+  }
+  const extras = (gltf.asset && gltf.asset.extras) || {};
+  if (!audioUrl && extras.audio) audioUrl = new URL(extras.audio, new URL(glbUrl, location.href)).href;
+  if (audioUrl) {
+    state.audio = new Audio(audioUrl);
+    state.audio.preload = 'auto';
+    state.audio.addEventListener('ended', pause);
+  }
+  $('play').disabled = $('seek').disabled = !state.mixer;
+  $('seek').max = String(state.duration);
+  $('message').textContent = state.mixer ? '' : 'This file has no animation.';
+  seek(0);
+  state.ready = true;
+}
+
+function now() {
+  if (!state.playing) return state.time;
+  const audio = state.audio;
+  if (audio && !audio.paused && audio.readyState >= 2) return audio.currentTime;
+  return state.clockOffset + (performance.now() - state.clockStart) / 1000;
+}
+
+async function play() {
+  if (!state.mixer || state.playing) return;
+  if (state.time >= state.duration) seek(0);
+  state.playing = true;
+  state.clockStart = performance.now();
+  state.clockOffset = state.time;
+  $('play').textContent = 'Pause';
+  if (state.audio) {
+    state.audio.currentTime = state.time;
+    try {
+      await state.audio.play();
+    } catch (error) { // autoplay blocked or no audio device: the wall clock keeps time
+      $('message').textContent = 'Audio blocked by the browser: press Play for sound.';
+    }
+  }
+}
+
+function pause() {
+  if (!state.playing) return;
+  state.time = now();
+  state.playing = false;
+  if (state.audio) state.audio.pause();
+  $('play').textContent = 'Play';
+}
+
+function seek(t) {
+  state.time = Math.min(Math.max(t, 0), state.duration);
+  state.clockStart = performance.now();
+  state.clockOffset = state.time;
+  if (state.audio && state.audio.readyState >= 1) state.audio.currentTime = state.time;
+  if (state.mixer) state.mixer.setTime(state.time);
+}
+
+function tick() {
+  if (state.mixer) {
+    let t = now();
+    if (t >= state.duration) { t = state.duration; if (state.playing) pause(); }
+    state.time = t;
+    state.mixer.setTime(t);
+    $('seek').value = String(t);
+    $('time').textContent = `${t.toFixed(2)} / ${state.duration.toFixed(2)} s`;
+  }
+  controls.update();
+  renderer.render(scene, camera);
+  requestAnimationFrame(tick);
+}
+
+$('play').addEventListener('click', () => (state.playing ? pause() : play()));
+$('seek').addEventListener('input', (e) => seek(Number(e.target.value)));
+
+function openFiles(files) {
+  const list = Array.from(files);
+  const glb = list.find((f) => f.name.toLowerCase().endsWith('.glb'));
+  const audio = list.find((f) => f !== glb && (f.type.startsWith('audio/') || /\.(wav|mp3|ogg|m4a|flac)$/i.test(f.name)));
+  if (!glb) { $('message').textContent = 'Choose a .glb file (and optionally its audio).'; return; }
+  load(URL.createObjectURL(glb), audio ? URL.createObjectURL(audio) : null).catch(fail);
+}
+$('files').addEventListener('change', (e) => openFiles(e.target.files));
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => { e.preventDefault(); openFiles(e.dataTransfer.files); });
+
+function fail(error) {
+  state.error = String(error && error.message ? error.message : error);
+  $('message').textContent = `Could not load: ${state.error}`;
+}
+
+// A small API for scripts and tests.
+window.player = {
+  get ready() { return state.ready; },
+  get error() { return state.error; },
+  get duration() { return state.duration; },
+  get playing() { return state.playing; },
+  time: () => state.time,
+  play, pause, seek, load,
+};
+
+resize();
+requestAnimationFrame(tick);
+if (params.get('glb')) {
+  load(params.get('glb'), params.get('audio'))
+    .then(() => (params.get('autoplay') === '1' ? play() : undefined))
+    .catch(fail);
+}
