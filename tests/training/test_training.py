@@ -154,6 +154,15 @@ def test_two_processes_on_gloo_match_one_process(toy, tmp_path):
         assert ra["train/loss"] == pytest.approx(rb["train/loss"], rel=1e-4)
     a, b = weights(single), weights(ddp)
     for key in a:
-        torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-6, msg=key)
+        x, y = a[key].double(), b[key].double()
+        if key.endswith("k_proj.bias"):
+            continue  # see below
+        if key.endswith("in_proj_bias"):  # keep the query and value thirds, drop the key third
+            third = len(x) // 3
+            x, y = torch.cat([x[:third], x[2 * third:]]), torch.cat([y[:third], y[2 * third:]])
+        # A bias added to every attention key has a true gradient of 0 (softmax ignores it);
+        # Adam turns the rounding noise left in it into full-size steps, differently per run.
+        # Everything else agrees to float32 rounding, measured relative to the tensor's size.
+        assert (x - y).norm() <= 1e-4 * x.norm() + 1e-7, key
     va, vb = [r for r in one if "val/loss" in r][-1], [r for r in two if "val/loss" in r][-1]
     assert va["val/loss"] == pytest.approx(vb["val/loss"], rel=1e-4)

@@ -203,8 +203,8 @@ class Trainer:
                 out = self._forward(batch)
                 (out.loss / train.grad_accum).backward()
             for name, value in out.terms.items():
-                sums[name] = sums.get(name, 0.0) + float(value) / train.grad_accum
-            sums["loss"] = sums.get("loss", 0.0) + float(out.loss) / train.grad_accum
+                sums[name] = sums.get(name, 0.0) + float(value.detach()) / train.grad_accum
+            sums["loss"] = sums.get("loss", 0.0) + float(out.loss.detach()) / train.grad_accum
             if not last_micro:
                 continue
             self._optimizer_step()

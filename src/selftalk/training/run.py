@@ -82,10 +82,9 @@ def build_recognizer(spec: SpeechEncoderConfig, run_dir: Path, dist: Distributed
     saved = run_dir / "recognizer"
     if spec.pretrained is not None:
         return SpeechRecognizer.from_config(spec)
-    if not saved.is_dir():
-        if dist.is_main:
-            SpeechRecognizer.from_config(spec).model.save_pretrained(saved)
-        barrier(dist)
+    if dist.is_main and not saved.is_dir():
+        SpeechRecognizer.from_config(spec).model.save_pretrained(saved)
+    barrier(dist)  # every process waits until rank 0 has written it
     return SpeechRecognizer.from_config(dataclasses.replace(spec, pretrained=str(saved)))
 
 
