@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "selftalk.cli.prepare",
     "selftalk.cli.data",
     "selftalk.cli.train",
+    "selftalk.cli.train_recognizer",
     "selftalk.cli.test",
     "selftalk.cli.predict",
     "selftalk.cli.metrics",
