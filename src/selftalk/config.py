@@ -252,6 +252,60 @@ class LossConfig:
 
 
 @dataclass(kw_only=True)
+class AugmentConfig:
+    """Random audio augmentation in training (each probability 0 switches a transform off).
+
+    The animator hears the augmented audio; the recognizer's targets stay those of the clean
+    audio. All transforms keep the duration except ``speed``, which the SelfTalk trainer
+    refuses (the motion would no longer match); the recognizer trainer uses it.
+    """
+
+    p_noise: float = 0.0
+    """Probability of white/pink/brown noise."""
+    snr_db: tuple[float, float] = (5.0, 35.0)
+    """Range of its signal-to-noise ratio."""
+    p_reverb: float = 0.0
+    """Probability of a synthetic room response."""
+    rt60: tuple[float, float] = (0.1, 0.6)
+    """Range of its reverberation time, seconds."""
+    p_telephone: float = 0.0
+    """Probability of a 300-3400 Hz, 8 kHz (optionally μ-law) channel."""
+    p_pitch: float = 0.0
+    """Probability of a pitch shift that keeps the duration."""
+    semitones: tuple[float, float] = (-3.0, 3.0)
+    """Range of the pitch shift."""
+    p_speed: float = 0.0
+    """Probability of a speed change (pitch and tempo; changes the duration)."""
+    speed: tuple[float, float] = (0.9, 1.1)
+    """Range of the speed factor."""
+    p_gain: float = 0.0
+    """Probability of a level change (with clipping)."""
+    gain_db: tuple[float, float] = (-20.0, 12.0)
+    """Range of the level change, dB."""
+
+    @property
+    def enabled(self) -> bool:
+        return any(getattr(self, f.name) > 0 for f in dataclasses.fields(self)
+                   if f.name.startswith("p_"))
+
+    def validate(self, path: str = "augment") -> None:
+        for f in dataclasses.fields(self):
+            if f.name.startswith("p_"):
+                value = getattr(self, f.name)
+                if not 0.0 <= value <= 1.0:
+                    raise ConfigError(f"{path}.{f.name} must be a probability, got {value}")
+            else:
+                low, high = getattr(self, f.name)
+                if low > high:
+                    raise ConfigError(f"{path}.{f.name} must be (low, high), got ({low}, {high})")
+
+
+def robust_augmentation() -> AugmentConfig:
+    """The augmentation the bundled models train with."""
+    return AugmentConfig(p_noise=0.5, p_reverb=0.3, p_telephone=0.2, p_pitch=0.3, p_gain=0.5)
+
+
+@dataclass(kw_only=True)
 class TrainConfig:
     """Optimisation and bookkeeping of a training run."""
 
@@ -285,8 +339,14 @@ class TrainConfig:
     """Compute the frozen recognizer once per clip and cache it on disk."""
     max_steps: int = 0
     """Stop after this many optimizer updates (0: no limit); for smoke tests and benchmarks."""
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    """Audio augmentation (off by default, as in the paper)."""
 
     def validate(self, path: str = "train") -> None:
+        self.augment.validate(f"{path}.augment")
+        if self.augment.p_speed > 0:
+            raise ConfigError(f"{path}.augment.p_speed must be 0: a speed change would "
+                              "desynchronise audio and motion")
         _positive(path, self, "lr", "epochs", "batch_size", "grad_accum", "val_every", "save_every")
         for name in ("weight_decay", "warmup_steps", "grad_clip", "num_workers", "max_steps"):
             if getattr(self, name) < 0:

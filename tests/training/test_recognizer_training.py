@@ -3,7 +3,7 @@ import torch
 
 from selftalk.models.vocab import encode_text
 from selftalk.training.asr import RecognizerTrainConfig, _batches, cer, train_recognizer
-from selftalk.training.augment import Augmentation
+from selftalk.config import AugmentConfig
 from selftalk.training.speech_data import SpeechExample, normalize_transcript
 
 
@@ -50,8 +50,7 @@ def test_a_tiny_recognizer_learns_toy_words(tmp_path):
 
     config = RecognizerTrainConfig(encoder=tiny_encoder(), lr=3e-3, warmup_steps=10,
                                    max_steps=120, batch_seconds=6.0, eval_every=60,
-                                   augment=Augmentation(p_noise=0, p_reverb=0, p_telephone=0,
-                                                        p_pitch=0, p_gain=0))
+                                   augment=AugmentConfig())
     torch.manual_seed(0)
     data = ToySpeech()
     model = train_recognizer(config, data, {"val": ToySpeech(8, seed=1)}, tmp_path,

@@ -166,3 +166,25 @@ def test_two_processes_on_gloo_match_one_process(toy, tmp_path):
         assert (x - y).norm() <= 1e-4 * x.norm() + 1e-7, key
     va, vb = [r for r in one if "val/loss" in r][-1], [r for r in two if "val/loss" in r][-1]
     assert va["val/loss"] == pytest.approx(vb["val/loss"], rel=1e-4)
+
+
+def test_augmented_training_is_deterministic_and_keeps_clean_targets(toy, tmp_path):
+    from selftalk.config import robust_augmentation
+
+    config = apply_overrides(tiny_config(epochs=1), {})
+    config.train.augment = robust_augmentation()
+    a, b = tmp_path / "a", tmp_path / "b"
+    train(config, data_dir=toy, run_dir=a, progress=False)
+    train(config, data_dir=toy, run_dir=b, progress=False)
+    wa, wb = weights(a), weights(b)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    plain = tmp_path / "plain"
+    train(tiny_config(epochs=1), data_dir=toy, run_dir=plain, progress=False)
+    assert any(not torch.equal(wa[k], weights(plain)[k]) for k in wa)
+
+
+def test_speed_augmentation_is_refused():
+    from selftalk.config import ConfigError
+
+    with pytest.raises(ConfigError, match="p_speed"):
+        apply_overrides(tiny_config(), {"train": {"augment": {"p_speed": 0.5}}}).validate()

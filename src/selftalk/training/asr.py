@@ -7,6 +7,7 @@ transcripts on augmented speech, then frozen for SelfTalk training.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -17,9 +18,9 @@ import numpy as np
 import torch
 
 from selftalk.audio import normalize
-from selftalk.config import SpeechEncoderConfig
+from selftalk.config import AugmentConfig, SpeechEncoderConfig, robust_augmentation
 from selftalk.models.vocab import TOKENS, decode_ids, greedy_ctc_labels
-from selftalk.training.augment import Augmentation
+from selftalk.training.augment import augment
 from selftalk.training.speech_data import SpeechSet, normalize_transcript
 
 
@@ -47,7 +48,8 @@ class RecognizerTrainConfig:
     """Audio per step, in seconds (clips are bucketed by length)."""
     eval_every: int = 500
     seed: int = 0
-    augment: Augmentation = field(default_factory=lambda: Augmentation(p_speed=0.3))
+    augment: AugmentConfig = field(
+        default_factory=lambda: dataclasses.replace(robust_augmentation(), p_speed=0.3))
 
 
 def cer(hypotheses: list[str], references: list[str]) -> float:
@@ -140,7 +142,7 @@ def train_recognizer(
     while step < total:
         for indices in _batches(lengths, config.batch_seconds, rng):
             model.train()
-            audios = [config.augment.apply(train_set.audio[i], rng) for i in indices]
+            audios = [augment(train_set.audio[i], config.augment, rng) for i in indices]
             audio, mask = _pad(audios)
             width = max(len(train_set.labels[i]) for i in indices)
             targets = torch.full((len(indices), width), -100, dtype=torch.long)

@@ -1,5 +1,7 @@
 """Waveform augmentation: voices and rooms a model never heard, made from the ones it did.
 
+Which transforms run, and how strongly, is an :class:`~selftalk.config.AugmentConfig`.
+
 Every transform maps (S,) float32 audio at 16 kHz to audio of the same rate; all but
 :func:`speed` keep the duration, so the motion of a clip still matches its audio. Randomness
 comes only from the ``numpy.random.Generator`` passed in, so a seed fixes everything.
@@ -7,12 +9,11 @@ comes only from the ``numpy.random.Generator`` passed in, so a seed fixes everyt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import signal
 
 from selftalk.audio import SAMPLE_RATE, resample
+from selftalk.config import AugmentConfig
 
 
 def add_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
@@ -95,36 +96,37 @@ def _fit(audio: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
-@dataclass(kw_only=True)
-class Augmentation:
-    """Probabilities and ranges of each transform; ``apply`` draws a chain of them."""
+def augment(audio: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """A randomly augmented copy of (S,) 16 kHz audio (duration kept unless ``p_speed`` > 0)."""
+    audio = np.asarray(audio, np.float32)
+    if rng.random() < config.p_speed:
+        audio = speed(audio, rng.uniform(*config.speed))
+    if rng.random() < config.p_pitch:
+        audio = pitch_shift(audio, rng.uniform(*config.semitones))
+    if rng.random() < config.p_reverb:
+        audio = reverberate(audio, rng.uniform(*config.rt60), rng)
+    if rng.random() < config.p_telephone:
+        audio = telephone(audio, rng)
+    if rng.random() < config.p_noise:
+        audio = add_noise(audio, rng.uniform(*config.snr_db), rng)
+    if rng.random() < config.p_gain:
+        peak = np.max(np.abs(audio)) + 1e-9
+        audio = gain(audio / peak * 0.5, rng.uniform(*config.gain_db))
+    return audio.astype(np.float32)
 
-    p_noise: float = 0.5
-    snr_db: tuple[float, float] = (5.0, 35.0)
-    p_reverb: float = 0.3
-    rt60: tuple[float, float] = (0.1, 0.6)
-    p_telephone: float = 0.2
-    p_pitch: float = 0.3
-    semitones: tuple[float, float] = (-3.0, 3.0)
-    p_speed: float = 0.0
-    speed: tuple[float, float] = (0.9, 1.1)
-    p_gain: float = 0.5
-    gain_db: tuple[float, float] = (-20.0, 12.0)
 
-    def apply(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """A randomly augmented copy of (S,) 16 kHz audio (duration kept unless p_speed > 0)."""
-        audio = np.asarray(audio, np.float32)
-        if rng.random() < self.p_speed:
-            audio = speed(audio, rng.uniform(*self.speed))
-        if rng.random() < self.p_pitch:
-            audio = pitch_shift(audio, rng.uniform(*self.semitones))
-        if rng.random() < self.p_reverb:
-            audio = reverberate(audio, rng.uniform(*self.rt60), rng)
-        if rng.random() < self.p_telephone:
-            audio = telephone(audio, rng)
-        if rng.random() < self.p_noise:
-            audio = add_noise(audio, rng.uniform(*self.snr_db), rng)
-        if rng.random() < self.p_gain:
-            peak = np.max(np.abs(audio)) + 1e-9
-            audio = gain(audio / peak * 0.5, rng.uniform(*self.gain_db))
-        return audio.astype(np.float32)
+def augment_batch(batch, config: AugmentConfig, rng: np.random.Generator):
+    """A copy of a :class:`~selftalk.data.batch.Batch` whose audio is augmented clip by clip
+    and normalised again (durations, motion and templates unchanged)."""
+    import dataclasses
+
+    import torch
+
+    from selftalk.audio import normalize
+
+    audio = batch.audio.clone()
+    for i in range(len(batch)):
+        n = int(batch.audio_lengths[i])
+        clip = augment(batch.audio[i, :n].cpu().numpy(), config, rng)
+        audio[i, :n] = torch.from_numpy(normalize(clip)).to(audio.device)
+    return dataclasses.replace(batch, audio=audio)

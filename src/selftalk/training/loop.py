@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
@@ -23,6 +24,7 @@ from selftalk.data.batch import Batch
 from selftalk.models.diagram import LOSS_TERMS, CommutativeDiagram
 from selftalk.models.recognizer import SpeechRecognizer
 from selftalk.models.selftalk import SelfTalk
+from selftalk.training.augment import augment_batch
 from selftalk.training.checkpoint import (
     TrainingState,
     checkpoint_path,
@@ -36,10 +38,8 @@ from selftalk.training.recognizer_cache import RecognizerCache
 
 @dataclass(kw_only=True)
 class TrainerHooks:
-    """Optional callables: ``augment`` transforms a batch's audio for the animator only (the
-    recognizer targets stay those of the clean audio); ``on_log`` sees every logged record."""
+    """Optional callables: ``on_log`` sees every logged record."""
 
-    augment: Callable[[Batch], Batch] | None = None
     on_log: Callable[[dict], None] | None = None
 
 
@@ -136,8 +136,14 @@ class Trainer:
     def _forward(self, batch: Batch):
         batch = batch.to(self.device)
         recognized = self.cache.batch(batch) if self.cache is not None else None
-        if self.hooks.augment is not None:
-            batch = self.hooks.augment(batch)
+        augment = self.config.train.augment
+        if augment.enabled:
+            # the animator hears augmented audio; the recognizer's targets stay the clean ones
+            if recognized is None and self.diagram.recognizer is not None:
+                with torch.no_grad():
+                    recognized = self.diagram.recognizer(batch.audio, batch.audio_lengths)
+            seed = [self.config.train.seed, self.state.step, self.state.batch_in_epoch, self.dist.rank]
+            batch = augment_batch(batch, augment, np.random.default_rng(seed))
         with self._autocast():
             return self.wrapped(batch, recognized)
 
