@@ -38,6 +38,8 @@ class SpeechEncoderConfig:
 
     pretrained: str | None = None
     """Hub name or local directory for ``from_pretrained``; ``None`` builds from the fields below."""
+    keep_layers: int = 0
+    """With ``pretrained``: keep only its first N transformer layers (0 keeps all)."""
     hidden_size: int = 1024
     """Transformer width."""
     num_layers: int = 24
@@ -87,6 +89,8 @@ class SpeechEncoderConfig:
         return SAMPLE_RATE / math.prod(self.conv_stride)
 
     def validate(self, path: str = "encoder") -> None:
+        if self.keep_layers < 0:
+            raise ConfigError(f"{path}.keep_layers must be >= 0, got {self.keep_layers}")
         if self.pretrained is not None:
             return
         _positive(path, self, "hidden_size", "num_layers", "num_heads", "intermediate_size")

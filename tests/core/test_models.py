@@ -164,3 +164,19 @@ def test_loading_rejects_a_directory_that_is_not_a_model(tmp_path):
 
     with pytest.raises(InputError, match="not a selftalk model directory"):
         SelfTalk.from_pretrained(tmp_path)
+
+
+def test_a_pretrained_encoder_can_keep_its_first_layers(tmp_path):
+    import dataclasses
+
+    from selftalk.config import tiny_encoder
+    from selftalk.models.wav2vec2 import build_wav2vec2
+
+    recognizer = make_recognizer()
+    recognizer.model.save_pretrained(tmp_path)
+    spec = dataclasses.replace(tiny_encoder(), pretrained=str(tmp_path), keep_layers=1)
+    encoder = build_wav2vec2(spec)
+    assert len(encoder.encoder.layers) == 1
+    source = recognizer.model.wav2vec2.state_dict()
+    for key, value in encoder.state_dict().items():
+        assert torch.equal(value, source[key]), key

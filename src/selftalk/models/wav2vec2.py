@@ -16,14 +16,23 @@ def build_wav2vec2(spec: SpeechEncoderConfig, *, ctc: bool = False):
     cls = Wav2Vec2ForCTC if ctc else Wav2Vec2Model
     if spec.pretrained is None:
         return cls(Wav2Vec2Config(**spec.hf_kwargs()))
+    from transformers.utils import logging
+
+    overrides = {"num_hidden_layers": spec.keep_layers} if spec.keep_layers else {}
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # dropped layers and CTC heads are expected, not news
+    logging.disable_progress_bar()
     try:
-        return cls.from_pretrained(spec.pretrained)
+        return cls.from_pretrained(spec.pretrained, **overrides)
     except OSError as error:
         where = "directory" if Path(spec.pretrained).exists() else "hub name"
         raise ConfigError(
             f"cannot load wav2vec 2.0 {where} {spec.pretrained!r}: {str(error).splitlines()[0]} "
             "(offline? download it where the hub is reachable and pass the local directory)"
         ) from None
+    finally:
+        logging.set_verbosity(verbosity)
+        logging.enable_progress_bar()
 
 
 def wav2vec2_from_hf_config(hf_config: dict[str, Any], *, ctc: bool = False):
