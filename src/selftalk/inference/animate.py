@@ -1,0 +1,89 @@
+"""Audio in, a talking face out: predict motion and write it in the format a suffix asks for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from selftalk.audio import SAMPLE_RATE, load_audio
+from selftalk.errors import InputError
+from selftalk.inference.formats import OUTPUTS
+from selftalk.inference.loading import LoadedModel
+from selftalk.inference.predict import predict_motion
+from selftalk.io import save_npy
+
+
+
+@dataclass(kw_only=True)
+class Animation:
+    """What :func:`animate` made: the output path, the motion and its frame rate."""
+
+    path: Path
+    motion: np.ndarray
+    fps: float
+    seconds: float
+
+
+def output_path(audio: str | Path, output: str | Path | None) -> Path:
+    """``output``, or an ``.mp4`` beside the audio; the suffix must be one of :data:`OUTPUTS`."""
+    path = Path(output) if output is not None else Path(audio).with_suffix(".mp4")
+    if path.suffix.lower() not in OUTPUTS:
+        raise InputError(path, f"unknown output type {path.suffix!r} "
+                               f"(use {', '.join(OUTPUTS)})")
+    return path
+
+
+def animate(
+    loaded: LoadedModel,
+    audio_path: str | Path,
+    output: str | Path | None = None,
+    *,
+    subject: str | None = None,
+    template_path: str | Path | None = None,
+    window: float = 20.0,
+    size: int = 512,
+) -> Animation:
+    """Animate ``audio_path`` with ``loaded`` and write ``output`` (type from its suffix)."""
+    path = output_path(audio_path, output)
+    template = loaded.template(subject=subject, mesh_path=template_path)
+    audio = load_audio(audio_path)
+    motion = predict_motion(loaded.model, audio, template, window=window)
+    fps = loaded.model.config.fps
+    write_motion(path, motion, audio=audio, fps=fps, faces=loaded.faces, template=template,
+                 size=size)
+    return Animation(path=path, motion=motion, fps=fps, seconds=len(audio) / SAMPLE_RATE)
+
+
+def write_motion(
+    path: Path, motion: np.ndarray, *, audio: np.ndarray, fps: float,
+    faces: np.ndarray | None, template: np.ndarray, size: int = 512,
+) -> None:
+    """Write (T, V, 3) ``motion`` as ``.npy``, ``.mp4``, ``.glb`` or ARKit ``.csv``/``.json``."""
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        save_npy(path, motion)
+        return
+    if suffix in (".csv", ".json"):
+        from selftalk.export.arkit import bundled_basis, export_arkit
+
+        basis = bundled_basis()
+        if basis.deltas.shape[1] != motion.shape[1]:
+            raise InputError(path, "ARKit curves need a blendshape basis on this model's "
+                                   "topology: write .npy and use `selftalk export --basis`")
+        export_arkit(path, motion, fps=fps, basis=basis, neutral=template)
+        return
+    if faces is None:
+        raise InputError(path, "the model directory has no mesh.ply, so there are no faces to "
+                               "draw: write .npy instead, or add the mesh to the model directory")
+    if suffix == ".glb":
+        from selftalk.export.gltf import write_glb
+
+        write_glb(path, motion, faces, fps=fps, template=template, audio=audio)
+    else:
+        from selftalk.render.movie import render_video
+        from selftalk.render.options import RenderOptions
+
+        render_video(motion, faces, out=path, fps=fps, audio=audio, template=template,
+                     options=RenderOptions(width=size, height=size))
