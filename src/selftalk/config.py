@@ -467,11 +467,41 @@ def tiny() -> SelfTalkConfig:
     )
 
 
+def small_encoder(*, num_layers: int = 6) -> SpeechEncoderConfig:
+    """A 192-d wav2vec 2.0 with a 96-channel CNN (50 Hz): the bundled recognizer (6 layers,
+    about 3.5 M parameters) and, with 3 layers, the bundled animator's audio encoder."""
+    return SpeechEncoderConfig(
+        hidden_size=192, num_layers=num_layers, num_heads=4, intermediate_size=768,
+        conv_dim=(96,) * 7, num_conv_pos_embeddings=64, num_conv_pos_embedding_groups=16,
+        hidden_dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, feat_proj_dropout=0.05,
+        layerdrop=0.0, mask_time_prob=0.05,
+    )
+
+
+def small() -> SelfTalkConfig:
+    """The bundled model's setting: a small SelfTalk for CPUs (about 7 M parameters for a
+    4.5 k-vertex head), trained with all four losses and robust audio augmentation. Its
+    recognizer and the animator's encoder come from ``selftalk train-recognizer``
+    (``configs/bundled.yaml`` points both at it)."""
+    return SelfTalkConfig(
+        model=ModelConfig(
+            n_vertices=4538, n_lip_vertices=342, fps=30.0,
+            animator=AnimatorConfig(encoder=small_encoder(num_layers=3), feature_dim=192,
+                                    decoder_heads=4, decoder_ff_dim=384),
+            lip_reader=LipReaderConfig(width=192, num_layers=6, num_heads=4, ff_dim=768),
+        ),
+        recognizer=small_encoder(),
+        train=TrainConfig(lr=3e-4, epochs=60, batch_size=4, scheduler="cosine", warmup_steps=100,
+                          grad_clip=1.0, augment=robust_augmentation()),
+    )
+
+
 PRESETS: dict[str, Callable[[], SelfTalkConfig]] = {
     "vocaset": vocaset,
     "biwi": biwi,
     "vocaset-official": vocaset_official,
     "biwi-official": biwi_official,
+    "small": small,
     "tiny": tiny,
 }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from selftalk.config import SpeechEncoderConfig
 from selftalk.errors import ConfigError
 
@@ -23,7 +25,8 @@ def build_wav2vec2(spec: SpeechEncoderConfig, *, ctc: bool = False):
     logging.set_verbosity_error()  # dropped layers and CTC heads are expected, not news
     logging.disable_progress_bar()
     try:
-        return cls.from_pretrained(spec.pretrained, **overrides)
+        # float32 whatever the stored dtype (the bundled weights are stored in float16)
+        return cls.from_pretrained(spec.pretrained, dtype=torch.float32, **overrides)
     except OSError as error:
         where = "directory" if Path(spec.pretrained).exists() else "hub name"
         raise ConfigError(

@@ -18,20 +18,15 @@ import numpy as np
 import torch
 
 from selftalk.audio import normalize
-from selftalk.config import AugmentConfig, SpeechEncoderConfig, robust_augmentation
+from selftalk.config import (
+    AugmentConfig,
+    SpeechEncoderConfig,
+    robust_augmentation,
+    small_encoder,
+)
 from selftalk.models.vocab import TOKENS, decode_ids, greedy_ctc_labels
 from selftalk.training.augment import augment
 from selftalk.training.speech_data import SpeechSet, normalize_transcript
-
-
-def small_encoder() -> SpeechEncoderConfig:
-    """The bundled recognizer: a 6-layer, 192-d wav2vec 2.0 with a 96-channel CNN (~3.5 M)."""
-    return SpeechEncoderConfig(
-        hidden_size=192, num_layers=6, num_heads=4, intermediate_size=768, conv_dim=(96,) * 7,
-        num_conv_pos_embeddings=64, num_conv_pos_embedding_groups=16, hidden_dropout=0.1,
-        attention_dropout=0.1, activation_dropout=0.0, feat_proj_dropout=0.05, layerdrop=0.0,
-        mask_time_prob=0.05,
-    )
 
 
 @dataclass(kw_only=True)
