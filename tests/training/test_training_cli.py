@@ -28,6 +28,9 @@ def test_train_test_metrics_predict_end_to_end(toy, tmp_path, capsys):
                  "-o", str(tmp_path / "report.json")]) == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["n_clips"] == 1 and report["clips"][0]["lve"] > 0
+    assert main(["metrics", "--pred", str(preds), "--data", str(toy), "--split", "test",
+                 "--run", str(run), "-o", str(tmp_path / "cer.json")]) == 0
+    assert "cer" in json.dumps(json.loads((tmp_path / "cer.json").read_text())).lower()
     out = tmp_path / "one.npy"
     assert main(["predict", str(toy / "wav" / "toy0_s00.wav"), "--run", str(run),
                  "--subject", "toy0", "-o", str(out)]) == 0

@@ -56,7 +56,9 @@ def make_toy_dataset(root: str | Path, *, subjects: int = 3, sentences: int = 4,
         for k in range(sentences):
             audio, offsets = toy_clip(rng, rng.uniform(0.6, 1.1), file_fps)
             motion = (templates[subject] + offsets).reshape(len(offsets), -1)
-            writer.write_clip(subject, f"s{k:02d}", audio=audio, sample_rate=RATE, vertices=motion)
+            words = " ".join(rng.choice(["BA", "MO", "PI", "FU"], size=3))
+            writer.write_clip(subject, f"s{k:02d}", audio=audio, sample_rate=RATE, vertices=motion,
+                              info={"transcript": words})
     writer.write_templates(templates)
     writer.write_mesh(mesh, faces)
     writer.write_regions(lip=LIPS, upper_face=UPPER)

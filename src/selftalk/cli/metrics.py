@@ -79,6 +79,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE.json",
         help="lip-reading transcripts, {clip: text}: enables CER",
     )
+    reader = parser.add_mutually_exclusive_group()
+    reader.add_argument("--model", metavar="MODEL_DIR",
+                        help="read the predicted lips with this model's lip reader: enables CER")
+    reader.add_argument("--run", dest="run_dir", metavar="RUN_DIR",
+                        help="like --model, with a training run's best checkpoint")
     parser.add_argument(
         "--references",
         type=Path,
@@ -125,11 +130,20 @@ def run(args: argparse.Namespace) -> int:
         strict_length=args.strict_length,
         normalize_text=not args.raw_text,
     )
+    hypotheses = _read_texts(args.hypotheses) if args.hypotheses else None
+    if args.model or args.run_dir:
+        if hypotheses is not None:
+            raise InputError(args.hypotheses, "give --hypotheses or a lip reader (--model/--run), not both")
+        from selftalk.inference.lipread import read_predictions
+        from selftalk.inference.loading import load_model
+
+        reader = load_model(model_dir=args.model, run_dir=args.run_dir).model
+        hypotheses = read_predictions(reader, args.pred, args.data, args.split)
     report = evaluate_predictions(
         args.pred,
         args.data,
         options,
-        hypotheses=_read_texts(args.hypotheses) if args.hypotheses else None,
+        hypotheses=hypotheses,
         references=_read_texts(args.references) if args.references else None,
         progress=args.progress,
     )
