@@ -29,9 +29,12 @@ def audio_key(samples: np.ndarray | torch.Tensor) -> str:
 class RecognizerCache:
     """Disk-backed recognizer outputs under ``root/<recognizer identity>/<audio hash>.safetensors``."""
 
-    def __init__(self, root: str | Path, recognizer: SpeechRecognizer, *, dtype=torch.float32):
+    def __init__(self, root: str | Path, recognizer: SpeechRecognizer, *, dtype=torch.float32,
+                 memory_entries: int = 4096):
         self.recognizer = recognizer
         self.dtype = dtype
+        self._memory: dict[str, dict[str, torch.Tensor]] = {}  # entries read this run
+        self._memory_entries = memory_entries
         self.directory = Path(root) / recognizer.identity()
         self.directory.mkdir(parents=True, exist_ok=True)
 
@@ -52,15 +55,21 @@ class RecognizerCache:
         from selftalk.io import atomic_path
 
         key = key or audio_key(audio)
+        if key in self._memory:
+            return self._memory[key]
         path = self.path(key)
+        entry = None
         if path.is_file():
             try:
-                return load_file(str(path))
+                entry = load_file(str(path))
             except Exception:  # a torn or foreign file: recompute it
                 path.unlink(missing_ok=True)
-        entry = self._compute(audio)
-        with atomic_path(path) as tmp:
-            save_file(entry, str(tmp))
+        if entry is None:
+            entry = self._compute(audio)
+            with atomic_path(path) as tmp:
+                save_file(entry, str(tmp))
+        if len(self._memory) < self._memory_entries:
+            self._memory[key] = entry
         return entry
 
     def fill(self, clips, progress: bool = True) -> int:
