@@ -60,9 +60,13 @@ class LoadedModel:
 
 def load_model(
     *, model_dir: str | Path | None = None, run_dir: str | Path | None = None,
-    checkpoint: str = "best", device: str = "cpu",
+    checkpoint: str = "best", device: str = "cpu", lite: bool = True,
 ) -> LoadedModel:
-    """Load ``model_dir``, the ``best``/``latest`` checkpoint of ``run_dir``, or the bundled model."""
+    """Load ``model_dir``, the ``best``/``latest`` checkpoint of ``run_dir``, or the bundled model.
+
+    ``lite`` (default) loads the inference-only audio encoder, which starts without importing
+    ``transformers``; its predictions equal the Hugging Face encoder's (tested).
+    """
     if model_dir is not None and run_dir is not None:
         raise InputError(run_dir, "give a model directory or a run directory, not both")
     if run_dir is not None:
@@ -79,7 +83,7 @@ def load_model(
         home = weights_dir = Path(model_dir) if model_dir is not None else bundled_model_dir()
         if model_dir is None and not (home / "config.json").is_file():
             raise InputError(home, "the bundled model is missing from this installation")
-    model = SelfTalk.from_pretrained(weights_dir, device=device)
+    model = SelfTalk.from_pretrained(weights_dir, device=device, lite=lite)
     return LoadedModel(model=model, directory=home, templates=_templates(home),
                        mesh=read_mesh(home / "mesh.ply") if (home / "mesh.ply").is_file() else None)
 

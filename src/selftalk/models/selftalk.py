@@ -94,14 +94,25 @@ class SelfTalk(nn.Module):
         })
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, *, device: str | torch.device = "cpu") -> SelfTalk:
-        """Load a model directory written by :meth:`save_pretrained` (no network access)."""
+    def from_pretrained(
+        cls, directory: str | Path, *, device: str | torch.device = "cpu", lite: bool = False
+    ) -> SelfTalk:
+        """Load a model directory written by :meth:`save_pretrained` (no network access).
+
+        ``lite=True`` builds the audio encoder with :mod:`selftalk.models.wav2vec2_lite`
+        (inference only, no ``transformers`` import: seconds faster to start).
+        """
         from safetensors.torch import load_file
 
         directory = Path(directory)
         meta = read_model_config(directory)
         config = from_dict(ModelConfig, meta["model"], path="model")
-        encoder = wav2vec2_from_hf_config(meta["audio_encoder"])
+        if lite:
+            from selftalk.models.wav2vec2_lite import LiteWav2Vec2Model
+
+            encoder = LiteWav2Vec2Model(meta["audio_encoder"])
+        else:
+            encoder = wav2vec2_from_hf_config(meta["audio_encoder"])
         weights = directory / WEIGHTS_NAME
         if not weights.is_file():
             raise InputError(weights, "no such file: the model directory has no weights")
