@@ -65,7 +65,9 @@ def test_import_official_end_to_end(selftalk_cli, release_files, capsys):
                                    **reference_kwargs(tiny_official(), "vocaset"))
     ours = loaded.model.predict(audio, template)
     assert (ours - expected).abs().max() <= 1e-5 * max(1.0, float(expected.abs().max()))
-    assert torch.equal(ours, SelfTalk.from_pretrained(out).predict(audio, template))
+    # the lite encoder (load_model's default) and the Hugging Face one agree to float rounding
+    torch.testing.assert_close(ours, SelfTalk.from_pretrained(out).predict(audio, template),
+                               rtol=1e-5, atol=1e-5)
 
     # the recognizer is a Hugging Face directory holding the release's text_encoder
     from transformers import Wav2Vec2ForCTC
