@@ -69,3 +69,22 @@ def test_lipsync_command(tmp_path, monkeypatch):
     assert seen == {"text": "bob saw papa", "rate": 16000}
     lines = csv.read_text().splitlines()
     assert lines[0].split(",") == ["time", *ARKIT_NAMES] and len(lines) == len(vertices) + 1
+
+
+def test_lipsync_without_a_transcript_recognises_phones(tmp_path):
+    from conftest import require_module
+
+    require_module("pocketsphinx")
+    from selftalk.synth.speech import synthesize
+
+    utt = synthesize("Bob bought a big map.", "flite:slt")
+    wav = tmp_path / "speech.wav"
+    soundfile.write(wav, utt.audio, utt.sample_rate)
+    out = tmp_path / "out.npy"
+    args = _parser().parse_args(["lipsync", str(wav), "--recognize-phones", "-o", str(out)])
+    assert args.run(args) == 0
+    vertices = np.load(out)
+    head = load_head()
+    assert vertices.shape == (round(utt.duration * 30), head.n_vertices, 3)
+    lips = head.regions["lips"]
+    assert np.ptp(vertices[:, lips, 1], axis=0).max() > 0.002  # the lips move

@@ -10,10 +10,15 @@ def register(subparsers) -> None:
         "lipsync",
         help="procedural lip sync from speech and its transcript",
         description="Align the transcript to the audio (pocketsphinx), then animate the bundled "
-        "head with the SynthTalk viseme animator. Writes (T, V, 3) float32 vertices.",
+        "head with the SynthTalk viseme animator. Writes (T, V, 3) float32 vertices. Without a "
+        "transcript, --recognize-phones takes pocketsphinx's phone recognition instead.",
     )
     p.add_argument("audio", help="speech audio file (wav, flac, mp3, …)")
-    p.add_argument("--text", required=True, help="what is said")
+    words = p.add_mutually_exclusive_group(required=True)
+    words.add_argument("--text", help="what is said (forced alignment)")
+    words.add_argument("--recognize-phones", action="store_true",
+                       help="no transcript: recognise phones from the audio alone (a weaker, "
+                            "non-neural baseline)")
     p.add_argument("-o", "--output", required=True, help="output .npy of (T, V, 3) vertices")
     p.add_argument(
         "--subject",
@@ -32,9 +37,13 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from selftalk.synth.lipsync import lipsync, write_weights
+    from selftalk.synth.lipsync import lipsync, lipsync_without_text, write_weights
 
-    result = lipsync(args.audio, args.text, fps=args.fps, subject=args.subject, seed=args.seed)
+    if args.recognize_phones:
+        result = lipsync_without_text(args.audio, fps=args.fps, subject=args.subject,
+                                      seed=args.seed)
+    else:
+        result = lipsync(args.audio, args.text, fps=args.fps, subject=args.subject, seed=args.seed)
     from selftalk.io import save_npy
 
     save_npy(args.output, result.vertices)

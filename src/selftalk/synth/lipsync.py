@@ -45,6 +45,17 @@ def lipsync(
     return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
 
 
+def lipsync_without_text(
+    audio_path: str | Path, *, fps: float = 30.0, subject: int | None = None, seed: int = 0
+) -> LipSync:
+    """Recognise phones in ``audio_path`` without a transcript, then animate the bundled head."""
+    audio = load_audio(audio_path, SAMPLE_RATE)
+    from selftalk.synth.speech.align import recognize_phones
+
+    phones = recognize_phones(audio, SAMPLE_RATE)
+    return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
+
+
 def animate_phones(
     phones: list[TimedPhone],
     audio: np.ndarray,
