@@ -1,0 +1,39 @@
+"""The model shipped inside the package: present, small, and its lips follow speech."""
+
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from selftalk.inference.loading import bundled_model_dir, load_model
+from selftalk.inference.predict import predict_motion
+from selftalk.synth.head import load_head, lip_gap
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello.wav"
+
+
+def test_bundled_weights_fit_the_size_budget():
+    assets = bundled_model_dir().parent
+    weights = list(assets.glob("*/model.safetensors"))
+    assert {w.parent.name for w in weights} == {"model", "recognizer"}
+    assert sum(w.stat().st_size for w in weights) <= 50e6
+
+
+def test_bundled_model_animates_the_bundled_head():
+    loaded = load_model()
+    head = load_head()
+    assert loaded.model.config.n_vertices == len(head.template)
+    assert np.allclose(loaded.template(), head.template, atol=1e-6)
+    assert len(loaded.templates) == 12  # the SynthTalk subjects it was trained on
+
+
+def test_bundled_model_opens_and_closes_the_mouth_with_speech_only():
+    loaded = load_model()
+    template = loaded.template()
+    speech, rate = soundfile.read(EXAMPLE, dtype="float32")
+    silence = np.random.default_rng(0).normal(0, 1e-4, len(speech)).astype(np.float32)
+    talking = lip_gap(predict_motion(loaded.model, speech, template), load_head())
+    quiet = lip_gap(predict_motion(loaded.model, silence, template), load_head())
+    assert rate == 16_000 and len(talking) == len(speech) * 30 // rate
+    assert np.ptp(np.percentile(talking, [5, 95])) > 0.005  # opens by more than 5 mm
+    assert talking.std() > 3 * quiet.std()
