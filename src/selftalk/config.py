@@ -469,7 +469,7 @@ def tiny() -> SelfTalkConfig:
 
 def small_encoder(*, num_layers: int = 6) -> SpeechEncoderConfig:
     """A 192-d wav2vec 2.0 with a 96-channel CNN (50 Hz): the bundled recognizer (6 layers,
-    about 3.5 M parameters) and, with 3 layers, the bundled animator's audio encoder."""
+    about 3.0 M parameters) and, with 3 layers, the bundled animator's audio encoder."""
     return SpeechEncoderConfig(
         hidden_size=192, num_layers=num_layers, num_heads=4, intermediate_size=768,
         conv_dim=(96,) * 7, num_conv_pos_embeddings=64, num_conv_pos_embedding_groups=16,
