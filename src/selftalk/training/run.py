@@ -133,6 +133,7 @@ def train(
         if resume:
             trainer.resume()
         trainer.fit()
+        barrier(dist)  # no rank tears down while another still communicates (gloo aborts)
         return trainer
     finally:
         teardown(dist)
