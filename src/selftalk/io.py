@@ -1,4 +1,5 @@
-"""Atomic file writing: an output is either complete or absent, never half-written."""
+"""Atomic file writing (an output is either complete or absent, never half-written), and
+JSON reading with one-line errors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from selftalk.errors import InputError
 
 
 @contextlib.contextmanager
@@ -46,6 +49,17 @@ def write_bytes(path: str | Path, data: bytes) -> None:
 
 def write_text(path: str | Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
+
+
+def read_json(path: str | Path, *, missing: str = "no such file") -> Any:
+    """Parse a JSON file; a missing or malformed one is an :class:`InputError` naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, missing) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(path, f"not valid JSON ({error})") from None
 
 
 def write_json(path: str | Path, obj: Any) -> None:

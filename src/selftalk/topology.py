@@ -6,7 +6,6 @@ a dataset. Subject-specific neutral faces are *templates*: (V, 3) arrays on this
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from selftalk.errors import InputError
+from selftalk.io import read_json
 from selftalk.mesh import read_mesh
 
 
@@ -84,12 +84,7 @@ class Topology:
         """The topology of a dataset in the processed layout (docs/data-format.md)."""
         data_dir = Path(data_dir)
         meta_path = data_dir / "meta.json"
-        try:
-            meta = json.loads(meta_path.read_text())
-        except FileNotFoundError:
-            raise InputError(meta_path, "no such file: is this a prepared dataset?") from None
-        except json.JSONDecodeError as error:
-            raise InputError(meta_path, f"not valid JSON ({error})") from None
+        meta = read_json(meta_path, missing="no such file: is this a prepared dataset?")
         upper = data_dir / "regions" / "fdd.txt"
         return cls.from_files(
             mesh=data_dir / "mesh.ply",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from selftalk.errors import InputError
+from selftalk.io import read_json
 
 HELP = "score predictions: LVE, FDD, MVE, LRP (and lip-reading CER)"
 
@@ -106,12 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _read_texts(path: Path) -> dict[str, str]:
-    try:
-        texts = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"not valid JSON ({error})") from None
+    texts = read_json(path)
     if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
         raise InputError(path, 'expected a JSON object of clip names to strings: {"clip": "text"}')
     return texts

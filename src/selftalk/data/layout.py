@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from selftalk.errors import InputError
-from selftalk.io import atomic_path, save_npy, save_npz, write_json
+from selftalk.io import atomic_path, read_json, save_npy, save_npz, write_json
 
 FORMAT = "selftalk-dataset"
 VERSION = 1
@@ -186,12 +186,7 @@ def _positive_number(obj: dict, key: str, default: float | None = None) -> float
 def read_meta(data_dir: str | Path) -> DatasetMeta:
     """Read and validate ``DATA_DIR/meta.json``."""
     path = Path(data_dir) / META_FILE
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "no such file: is this a prepared dataset?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"not valid JSON ({error})") from None
+    obj = read_json(path, missing="no such file: is this a prepared dataset?")
     return DatasetMeta.from_json(obj, path)
 
 

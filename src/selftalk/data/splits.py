@@ -14,11 +14,11 @@ BIWI (FaceFormer / CodeTalker / SelfTalk configs and ``cal_metric.py``):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from selftalk.errors import InputError
+from selftalk.io import read_json
 
 #: {split name: {subject: [sentence, …]}}
 Splits = dict[str, dict[str, list[str]]]
@@ -129,13 +129,7 @@ def validate_split(
 def read_splits(path: str | Path) -> Splits:
     """Read a ``splits.json`` file."""
     path = Path(path)
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "no such splits file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"not valid JSON ({error})") from None
-    return validate_splits(obj, path)
+    return validate_splits(read_json(path, missing="no such splits file"), path)
 
 
 def split_clips(split: Mapping[str, Iterable[str]]) -> list[str]:

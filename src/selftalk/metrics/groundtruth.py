@@ -7,7 +7,6 @@ Motions are memory-mapped and loaded one clip at a time.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,21 +15,17 @@ from typing import Any
 import numpy as np
 
 from selftalk.errors import InputError
+from selftalk.data.layout import frame_step, read_templates
+from selftalk.io import read_json
 from selftalk.topology import read_indices
 
+
+NOT_A_DATASET = "no such file: is this a prepared dataset?"
 
 def subject_of(clip: str) -> str:
     """The subject of a clip named ``{subject}_{sentence}``: everything before the last ``_``."""
     return clip.rsplit("_", 1)[0]
 
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(path, "no such file: is this a prepared dataset?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"not valid JSON ({error})") from None
 
 
 @dataclass(frozen=True)
@@ -41,7 +36,7 @@ class EvaluationData:
 
     @cached_property
     def meta(self) -> dict[str, Any]:
-        meta = _read_json(self.root / "meta.json")
+        meta = read_json(self.root / "meta.json", missing=NOT_A_DATASET)
         if not isinstance(meta, dict):
             raise InputError(self.root / "meta.json", "expected a JSON object")
         return meta
@@ -54,18 +49,10 @@ class EvaluationData:
     def frame_step(self) -> int:
         """Every how many stored frames one is used: ``file_fps / fps``."""
         fps = self.meta.get("fps", 30)
-        file_fps = self.meta.get("file_fps", fps)
         try:
-            fps, file_fps = float(fps), float(file_fps)
-        except (TypeError, ValueError):
-            raise InputError(self.root / "meta.json", "fps and file_fps must be numbers") from None
-        step = file_fps / fps if fps > 0 else 0
-        if step < 1 or step != int(step):
-            raise InputError(
-                self.root / "meta.json",
-                f"file_fps ({file_fps:g}) must be a whole multiple of fps ({fps:g})",
-            )
-        return int(step)
+            return frame_step(float(self.meta.get("file_fps", fps)), float(fps))
+        except (TypeError, ValueError) as error:
+            raise InputError(self.root / "meta.json", str(error)) from None
 
     @property
     def fps(self) -> float:
@@ -84,19 +71,12 @@ class EvaluationData:
     @cached_property
     def templates(self) -> dict[str, np.ndarray]:
         """Subject → (V, 3) float32 neutral face."""
-        path = self.root / "templates.npz"
-        if not path.is_file():
-            raise InputError(path, "no such file: is this a prepared dataset?")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                return {key: npz[key].reshape(-1, 3) for key in npz.files}
-        except (ValueError, OSError) as error:
-            raise InputError(path, f"not a readable .npz of (V, 3) templates ({error})") from None
+        return read_templates(self.root / "templates.npz")
 
     def split_clips(self, split: str) -> list[str]:
         """Clip names of ``split`` from ``splits.json``, in file order."""
         path = self.root / "splits.json"
-        splits = _read_json(path)
+        splits = read_json(path, missing=NOT_A_DATASET)
         if not isinstance(splits, dict) or split not in splits:
             known = ", ".join(splits) if isinstance(splits, dict) else "none"
             raise InputError(path, f"has no split {split!r} (it has: {known})")

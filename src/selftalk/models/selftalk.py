@@ -8,7 +8,6 @@ into every checkpoint. Inference runs the animator alone.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from torch import nn
 from selftalk import __version__
 from selftalk.config import ModelConfig, from_dict, to_dict
 from selftalk.errors import InputError
+from selftalk.io import read_json
 from selftalk.models.animator import AnimatorOutput, FacialAnimator
 from selftalk.models.lip_reader import LipReadingInterpreter
 from selftalk.models.wav2vec2 import (
@@ -134,10 +134,7 @@ def read_model_config(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / CONFIG_NAME
     if not path.is_file():
         raise InputError(directory, f"not a selftalk model directory (no {CONFIG_NAME})")
-    try:
-        meta = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise InputError(path, f"not valid JSON ({error})") from None
+    meta = read_json(path)
     if meta.get("format") != FORMAT:
         raise InputError(path, f"not a selftalk model config (format {meta.get('format')!r})")
     return meta
