@@ -39,8 +39,9 @@ def labels(text: str) -> list[int]:
 
 def held_out(data_dir: str | Path) -> tuple[set[str], set[str]]:
     """``(voices, prompts)`` a SynthTalk corpus holds out for testing."""
-    meta = json.loads((Path(data_dir) / "meta.json").read_text())
-    synth = meta.get("synthtalk", {})
+    from selftalk.data.layout import read_meta
+
+    synth = read_meta(data_dir).extra.get("synthtalk", {})
     return set(synth.get("held_out_voices", [])), set(synth.get("held_out_prompts", []))
 
 
