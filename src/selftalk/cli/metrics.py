@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from selftalk.errors import InputError
-from selftalk.io import read_json
 
 HELP = "score predictions: LVE, FDD, MVE, LRP (and lip-reading CER)"
 
@@ -106,6 +105,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _read_texts(path: Path) -> dict[str, str]:
+    from selftalk.io import read_json  # here, so the CLI starts without numpy
+
     texts = read_json(path)
     if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
         raise InputError(path, 'expected a JSON object of clip names to strings: {"clip": "text"}')
