@@ -11,7 +11,11 @@ deps: install
 	scripts/install-system-deps.sh
 	cd web && npm ci --no-audit --no-fund && npm run build
 
-test: deps
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+
+test: deps lint
 	$(PYTHON) -m pytest -q -m "not slow"
 
 test-all: deps

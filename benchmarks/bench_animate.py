@@ -53,7 +53,9 @@ def main() -> None:
 
     example, rate = soundfile.read(ROOT / "examples/hello.wav", dtype="float32")
     assert rate == 16_000
-    audio = np.tile(example, int(np.ceil(args.seconds * rate / len(example))))[: int(args.seconds * rate)]
+    audio = np.tile(example, int(np.ceil(args.seconds * rate / len(example))))[
+        : int(args.seconds * rate)
+    ]
     loaded = load_model()
     template = loaded.template()
     predict_motion(loaded.model, audio[:rate], template)
@@ -63,28 +65,51 @@ def main() -> None:
         motion = predict_motion(loaded.model, audio, template)
         times.append(time.perf_counter() - start)
     model_s = min(times)
-    print(f"model: {args.seconds:.0f} s of audio in {model_s:.2f} s "
-          f"({args.seconds / model_s:.0f}x real time), {motion.shape}")
+    print(
+        f"model: {args.seconds:.0f} s of audio in {model_s:.2f} s "
+        f"({args.seconds / model_s:.0f}x real time), {motion.shape}"
+    )
 
-    results = {"machine": {"cpu": platform.processor() or platform.machine(),
-                           "cores": os.cpu_count(), "torch_threads": torch.get_num_threads()},
-               "audio_seconds": args.seconds, "model_seconds": model_s,
-               "model_real_time_factor": args.seconds / model_s}
+    results = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+        },
+        "audio_seconds": args.seconds,
+        "model_seconds": model_s,
+        "model_real_time_factor": args.seconds / model_s,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         soundfile.write(wav, audio, rate)
         exe = [sys.executable, "-m", "selftalk", "animate", str(wav)]
         walls = [run_command(exe + ["-o", str(Path(tmp) / "out.npy")]) for _ in range(args.repeats)]
         wall, peak = min(w for w, _ in walls), max(p for _, p in walls)
-        print(f"selftalk animate -o out.npy: {wall:.2f} s for {args.seconds:.0f} s of audio "
-              f"({args.seconds / wall:.0f}x real time), peak memory {peak:.0f} MB")
+        print(
+            f"selftalk animate -o out.npy: {wall:.2f} s for {args.seconds:.0f} s of audio "
+            f"({args.seconds / wall:.0f}x real time), peak memory {peak:.0f} MB"
+        )
         short = Path(tmp) / "short.wav"
         soundfile.write(short, audio[: 10 * rate], rate)
-        video, _ = run_command([sys.executable, "-m", "selftalk", "animate", str(short),
-                                "-o", str(Path(tmp) / "out.mp4")])
+        video, _ = run_command(
+            [
+                sys.executable,
+                "-m",
+                "selftalk",
+                "animate",
+                str(short),
+                "-o",
+                str(Path(tmp) / "out.mp4"),
+            ]
+        )
         print(f"selftalk animate -o out.mp4 (10 s of audio, 512x512): {video:.2f} s")
-    results.update(command_npy_seconds=wall, command_npy_real_time_factor=args.seconds / wall,
-                   command_peak_mb=peak, command_mp4_10s_seconds=video)
+    results.update(
+        command_npy_seconds=wall,
+        command_npy_real_time_factor=args.seconds / wall,
+        command_peak_mb=peak,
+        command_mp4_10s_seconds=video,
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")

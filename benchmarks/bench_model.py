@@ -53,17 +53,25 @@ def bench(name: str, seconds: float, repeats: int) -> dict:
         diagram_s = best_time(lambda: diagram(batch), repeats)
         animator_s = best_time(lambda: model.predict(batch.audio[0], batch.templates[0]), repeats)
     result = {
-        "n_vertices": config.model.n_vertices, "fps": config.model.fps, "clip_seconds": seconds,
-        "parameters": {"animator": count(model.animator),
-                       "animator_trainable": count(model.animator, trainable=True),
-                       "lip_reader": count(model.lip_reader), "recognizer": count(recognizer)},
+        "n_vertices": config.model.n_vertices,
+        "fps": config.model.fps,
+        "clip_seconds": seconds,
+        "parameters": {
+            "animator": count(model.animator),
+            "animator_trainable": count(model.animator, trainable=True),
+            "lip_reader": count(model.lip_reader),
+            "recognizer": count(recognizer),
+        },
         "forward_s": {"diagram": diagram_s, "animator": animator_s},
     }
     p = result["parameters"]
-    print(f"{name}: animator {p['animator'] / 1e6:.1f} M ({p['animator_trainable'] / 1e6:.1f} M "
-          f"trainable), lip reader {p['lip_reader'] / 1e6:.1f} M, recognizer "
-          f"{p['recognizer'] / 1e6:.1f} M; {seconds:g} s clip: diagram forward {diagram_s:.2f} s, "
-          f"animator {animator_s:.2f} s", flush=True)
+    print(
+        f"{name}: animator {p['animator'] / 1e6:.1f} M ({p['animator_trainable'] / 1e6:.1f} M "
+        f"trainable), lip reader {p['lip_reader'] / 1e6:.1f} M, recognizer "
+        f"{p['recognizer'] / 1e6:.1f} M; {seconds:g} s clip: diagram forward {diagram_s:.2f} s, "
+        f"animator {animator_s:.2f} s",
+        flush=True,
+    )
     return result
 
 
@@ -76,9 +84,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/model.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    results = {"machine": {"cpu": platform.processor() or platform.machine(),
-                           "threads": args.threads, "torch": torch.__version__},
-               "presets": {name: bench(name, args.seconds, args.repeats) for name in args.presets}}
+    results = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "threads": args.threads,
+            "torch": torch.__version__,
+        },
+        "presets": {name: bench(name, args.seconds, args.repeats) for name in args.presets},
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -75,10 +75,12 @@ def main() -> None:
     for clip in reference["clips"]:
         audio = torch.from_numpy(normalize(load_audio(ref_dir / clip["wav"])))
         expected = np.load(ref_dir / clip["prediction"])
-        ours_s, motion = time_min(lambda: model.predict(audio, template), args.repeats)
+        ours_s, motion = time_min(lambda audio=audio: model.predict(audio, template), args.repeats)
         motion = motion.numpy()
         if motion.shape != expected.shape:
-            raise SystemExit(f"{clip['name']}: we predict {motion.shape}, the release {expected.shape}")
+            raise SystemExit(
+                f"{clip['name']}: we predict {motion.shape}, the release {expected.shape}"
+            )
         row = {
             "clip": clip["name"],
             "seconds": len(audio) / 16_000,
@@ -89,19 +91,28 @@ def main() -> None:
         }
         if clip.get("logits"):
             logits = lip_logits(model, audio, template).numpy()
-            row["max_abs_lip_logit_diff"] = float(np.abs(logits - np.load(ref_dir / clip["logits"])).max())
+            row["max_abs_lip_logit_diff"] = float(
+                np.abs(logits - np.load(ref_dir / clip["logits"])).max()
+            )
         if clip.get("release_predict_s"):
             row["release_predict_s"] = float(min(clip["release_predict_s"]))
             row["speedup"] = row["release_predict_s"] / ours_s
         rows.append(row)
-        print(" ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
-              flush=True)
+        print(
+            " ".join(
+                f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+            ),
+            flush=True,
+        )
 
     output = Path(args.output)
     results = json.loads(output.read_text()) if output.is_file() else {}
     results[args.name or reference.get("dataset", "run")] = {
-        "threads": args.threads, "repeats": args.repeats, "torch": torch.__version__,
-        "weights": "random (all tensors), full size", "clips": rows,
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "torch": torch.__version__,
+        "weights": "random (all tensors), full size",
+        "clips": rows,
     }
     write_json(output, results)
     print(f"wrote {output}")

@@ -68,12 +68,12 @@ def render_fps(template, faces, motion, *, size, backend="egl", samples=0, repea
 
     options = RenderOptions(width=size, height=size, backend=backend, samples=samples)
     with Renderer(faces, template, options) as renderer:
-        for image in renderer.render_motion(motion[:5]):  # warm up
+        for _image in renderer.render_motion(motion[:5]):  # warm up
             pass
         best = np.inf
         for _ in range(repeats):
             start = time.perf_counter()
-            for image in renderer.render_motion(motion):
+            for image in renderer.render_motion(motion):  # noqa: B007 (the last one is checked below)
                 pass
             best = min(best, time.perf_counter() - start)
         info = renderer.backend.info

@@ -41,12 +41,15 @@ def paper_size(name: str):
 def make_batch(config, batch_size: int, seconds: float) -> Batch:
     samples, frames = int(16_000 * seconds), int(config.model.fps * seconds)
     v = config.model.n_vertices
-    return Batch(names=[f"s_{i}" for i in range(batch_size)], subjects=["s"] * batch_size,
-                 audio=torch.randn(batch_size, samples),
-                 audio_lengths=torch.full((batch_size,), samples),
-                 vertices=torch.randn(batch_size, frames, v, 3) * 0.01,
-                 frame_lengths=torch.full((batch_size,), frames),
-                 templates=torch.zeros(batch_size, v, 3))
+    return Batch(
+        names=[f"s_{i}" for i in range(batch_size)],
+        subjects=["s"] * batch_size,
+        audio=torch.randn(batch_size, samples),
+        audio_lengths=torch.full((batch_size,), samples),
+        vertices=torch.randn(batch_size, frames, v, 3) * 0.01,
+        frame_lengths=torch.full((batch_size,), frames),
+        templates=torch.zeros(batch_size, v, 3),
+    )
 
 
 def time_steps(diagram, optimizer, batch, cache, repeats: int) -> float:
@@ -70,9 +73,12 @@ def bench_size(name: str, seconds: float, batches: list[int], repeats: int) -> d
     recognizer = SpeechRecognizer.from_config(config.recognizer)
     diagram = CommutativeDiagram(model, recognizer, config.loss).train()
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-5)
-    result = {"parameters_trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
-              "parameters_recognizer": sum(p.numel() for p in recognizer.parameters()),
-              "clip_seconds": seconds, "steps": {}}
+    result = {
+        "parameters_trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "parameters_recognizer": sum(p.numel() for p in recognizer.parameters()),
+        "clip_seconds": seconds,
+        "steps": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         cache = RecognizerCache(tmp, recognizer)
         for size in batches:
@@ -80,10 +86,16 @@ def bench_size(name: str, seconds: float, batches: list[int], repeats: int) -> d
             cache.fill([batch.audio[i] for i in range(size)], progress=False)
             direct = time_steps(diagram, optimizer, batch, None, repeats)
             cached = time_steps(diagram, optimizer, batch, cache, repeats)
-            result["steps"][f"batch{size}"] = {"direct_s": direct, "cached_s": cached,
-                                               "speedup": direct / cached}
-            print(f"{name} batch {size}: {direct:.3f} s/step direct, {cached:.3f} s/step cached "
-                  f"({direct / cached:.2f}x)", flush=True)
+            result["steps"][f"batch{size}"] = {
+                "direct_s": direct,
+                "cached_s": cached,
+                "speedup": direct / cached,
+            }
+            print(
+                f"{name} batch {size}: {direct:.3f} s/step direct, {cached:.3f} s/step cached "
+                f"({direct / cached:.2f}x)",
+                flush=True,
+            )
     model.eval()
     audio, template = torch.randn(int(16_000 * 10)), torch.zeros(config.model.n_vertices, 3)
     model.predict(audio[:16_000], template)
@@ -93,8 +105,11 @@ def bench_size(name: str, seconds: float, batches: list[int], repeats: int) -> d
         model.predict(audio, template)
         runs.append(time.perf_counter() - start)
     result["inference_s_per_audio_s"] = min(runs) / 10
-    print(f"{name} inference: {result['inference_s_per_audio_s'] * 1000:.1f} ms per second of "
-          f"audio (animator only, 10 s clip)", flush=True)
+    print(
+        f"{name} inference: {result['inference_s_per_audio_s'] * 1000:.1f} ms per second of "
+        f"audio (animator only, 10 s clip)",
+        flush=True,
+    )
     return result
 
 
@@ -108,10 +123,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/training.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    results = {"machine": {"cpu": platform.processor() or platform.machine(),
-                           "threads": args.threads, "torch": torch.__version__},
-               "sizes": {name: bench_size(name, args.seconds, args.batches, args.repeats)
-                         for name in args.sizes}}
+    results = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "threads": args.threads,
+            "torch": torch.__version__,
+        },
+        "sizes": {
+            name: bench_size(name, args.seconds, args.batches, args.repeats) for name in args.sizes
+        },
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")

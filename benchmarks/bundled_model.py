@@ -50,9 +50,14 @@ def predict_lipsync(data: Path, split: str, out: Path) -> None:
         audio = load_audio(layout.audio_path(clip))
         n = len(truth.ground_truth(clip))
         phones = recognize_phones(audio, 16_000)
-        weights = animate(phones, n / layout.meta.fps, style=SpeakingStyle(),
-                          options=AnimatorOptions(fps=layout.meta.fps), audio=audio,
-                          sample_rate=16_000)
+        weights = animate(
+            phones,
+            n / layout.meta.fps,
+            style=SpeakingStyle(),
+            options=AnimatorOptions(fps=layout.meta.fps),
+            audio=audio,
+            sample_rate=16_000,
+        )
         save_npy(out / f"{clip}.npy", head.pose(weights[:n], truth.template(clip)))
 
 
@@ -77,16 +82,24 @@ def score(pred: Path, data: Path, split: str, rhos: tuple[float, ...], judge, ow
         if hyps is not None:
             result[name] = report["metrics"]["cer"]
     values = report["metrics"]
-    result.update(lve=values["lve"], fdd=values["fdd"], mve=values["mve"],
-                  lrp={str(r): v for r, v in zip(rhos, values["lrp"].values())},
-                  lrp_curve=report["lrp_curve"])
+    result.update(
+        lve=values["lve"],
+        fdd=values["fdd"],
+        mve=values["mve"],
+        lrp={str(r): v for r, v in zip(rhos, values["lrp"].values())},
+        lrp_curve=report["lrp_curve"],
+    )
     return result
 
 
 def summarize(values: list[float]) -> dict:
     array = np.asarray(values, float)
-    return {"mean": float(array.mean()), "std": float(array.std(ddof=1)) if len(array) > 1 else 0.0,
-            "n": len(array), "values": array.tolist()}
+    return {
+        "mean": float(array.mean()),
+        "std": float(array.std(ddof=1)) if len(array) > 1 else 0.0,
+        "n": len(array),
+        "values": array.tolist(),
+    }
 
 
 def main() -> None:
@@ -95,8 +108,13 @@ def main() -> None:
     parser.add_argument("--system", action="append", default=[], metavar="NAME=RUN[,RUN…]")
     parser.add_argument("--judge", type=Path, help="run whose lip reader reads every system")
     parser.add_argument("--splits", nargs="+", default=["test_voices", "test_recorded"])
-    parser.add_argument("--rho", type=float, nargs="+", default=[0.001, 0.002, 0.004],
-                        help="LRP thresholds in metres (default 1, 2, 4 mm)")
+    parser.add_argument(
+        "--rho",
+        type=float,
+        nargs="+",
+        default=[0.001, 0.002, 0.004],
+        help="LRP thresholds in metres (default 1, 2, 4 mm)",
+    )
     parser.add_argument("--out", required=True, type=Path, help="output stem (.json, .md)")
     args = parser.parse_args()
 
@@ -119,17 +137,28 @@ def main() -> None:
                     own = load_model(run_dir=run).model
                     per_seed.append(score(out, args.data, split, tuple(args.rho), judge, own))
                 table[name] = per_seed
-            for name, fn in (("lipsync (pocketsphinx)", predict_lipsync),
-                             ("static template", predict_static)):
+            for name, fn in (
+                ("lipsync (pocketsphinx)", predict_lipsync),
+                ("static template", predict_static),
+            ):
                 out = Path(tmp) / split / name.split()[0]
                 fn(args.data, split, out)
                 table[name] = [score(out, args.data, split, tuple(args.rho), judge, None)]
             results["splits"][split] = {
-                name: {"runs": rows, **{
-                    m: summarize([r[m] for r in rows]) for m in ("lve", "fdd", "mve", "cer_judge",
-                                                                 "cer_own") if m in rows[0]},
-                    **{f"lrp@{r}": summarize([row["lrp"][str(r)] for row in rows]) for r in args.rho}}
-                for name, rows in table.items()}
+                name: {
+                    "runs": rows,
+                    **{
+                        m: summarize([r[m] for r in rows])
+                        for m in ("lve", "fdd", "mve", "cer_judge", "cer_own")
+                        if m in rows[0]
+                    },
+                    **{
+                        f"lrp@{r}": summarize([row["lrp"][str(r)] for row in rows])
+                        for r in args.rho
+                    },
+                }
+                for name, rows in table.items()
+            }
     write_json(args.out.with_suffix(".json"), results)
     write_text(args.out.with_suffix(".md"), markdown(results, args.rho))
     print(markdown(results, args.rho))
@@ -144,17 +173,21 @@ def markdown(results: dict, rhos: list[float]) -> str:
 
     lines = []
     for split, systems in results["splits"].items():
-        lines += [f"### {split}", "",
-                  "| system | seeds | LVE (mm²) | FDD (mm²) | MVE (mm) | "
-                  + " | ".join(f"LRP@{r * 1000:g} mm (%)" for r in rhos)
-                  + " | CER, judge | CER, own |",
-                  "|---|---|---|---|---|" + "---|" * len(rhos) + "---|---|"]
+        lines += [
+            f"### {split}",
+            "",
+            "| system | seeds | LVE (mm²) | FDD (mm²) | MVE (mm) | "
+            + " | ".join(f"LRP@{r * 1000:g} mm (%)" for r in rhos)
+            + " | CER, judge | CER, own |",
+            "|---|---|---|---|---|" + "---|" * len(rhos) + "---|---|",
+        ]
         for name, entry in systems.items():
             lines.append(
                 f"| {name} | {entry['lve']['n']} | {cell(entry['lve'], 1e6)} | "
                 f"{cell(entry['fdd'], 1e6, 4)} | {cell(entry['mve'], 1e3)} | "
-                + " | ".join(cell(entry[f'lrp@{r}'], 100, 1) for r in rhos)
-                + f" | {cell(entry.get('cer_judge'))} | {cell(entry.get('cer_own'))} |")
+                + " | ".join(cell(entry[f"lrp@{r}"], 100, 1) for r in rhos)
+                + f" | {cell(entry.get('cer_judge'))} | {cell(entry.get('cer_own'))} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

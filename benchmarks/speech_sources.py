@@ -22,9 +22,18 @@ from selftalk.synth.speech.compare import boundary_errors, frame_agreement, spee
 from selftalk.synth.text import generate_sentences
 
 VOICES = (
-    "espeak:en-us", "espeak:en-us+f3", "espeak:en+m3", "espeak:en-gb-scotland+f2",
-    "flite:kal", "flite:kal16", "flite:awb", "flite:rms", "flite:slt",
-    "festival:kal", "festival:ked", "festival:slt",
+    "espeak:en-us",
+    "espeak:en-us+f3",
+    "espeak:en+m3",
+    "espeak:en-gb-scotland+f2",
+    "flite:kal",
+    "flite:kal16",
+    "flite:awb",
+    "flite:rms",
+    "flite:slt",
+    "festival:kal",
+    "festival:ked",
+    "festival:slt",
 )
 
 
@@ -59,7 +68,9 @@ def bench_voice(voice: str, sentences: list[str]) -> dict:
         "boundaries_within_20ms": round(float(np.mean(err <= 0.02)), 3),
         "frame_label_agreement": round(float(np.mean(frames)), 3),
         "speech_silence_agreement": round(float(np.mean(speech)), 3),
-        "word_edge_error_median_ms": round(1000 * float(np.median(word_err)), 1) if word_err else None,
+        "word_edge_error_median_ms": round(1000 * float(np.median(word_err)), 1)
+        if word_err
+        else None,
     }
 
 
@@ -108,7 +119,11 @@ def main() -> None:
         # 12 subjects x 40 sentences over the voices above, on 2 processes
         "corpus_12x40_synth_minutes_on_2_cores": round(480 * mean_synth / 2 / 60, 2),
     }
-    print("12x40 corpus, speech only, 2 cores:", report["corpus_12x40_synth_minutes_on_2_cores"], "min")
+    print(
+        "12x40 corpus, speech only, 2 cores:",
+        report["corpus_12x40_synth_minutes_on_2_cores"],
+        "min",
+    )
     if not args.no_recorded:
         report["recorded"] = bench_recorded()
         print({k: v for k, v in report["recorded"].items() if k != "skipped"})

@@ -52,7 +52,9 @@ def main() -> None:
     for name in ("config.json", "vocab.json"):
         shutil.copy2(args.recognizer / name, rec_dst / name)
     size += half(args.recognizer / "model.safetensors", rec_dst / "model.safetensors")
-    print(f"packaged {model_src} and {args.recognizer} into {ASSETS} ({size / 1e6:.1f} MB of weights)")
+    print(
+        f"packaged {model_src} and {args.recognizer} into {ASSETS} ({size / 1e6:.1f} MB of weights)"
+    )
 
 
 if __name__ == "__main__":

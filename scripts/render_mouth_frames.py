@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render a SynthTalk clip's most closed (/p b m/) and most open frames side by side.
 
-    python scripts/render_mouth_frames.py DATA_DIR CLIP -o docs/images/mouth_open_closed.png
+python scripts/render_mouth_frames.py DATA_DIR CLIP -o docs/images/mouth_open_closed.png
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def main() -> None:
     args = parser.parse_args()
     meta = json.loads((args.data / "meta.json").read_text())
     fps = meta["fps"]
-    motion = np.load(args.data / "vertices_npy" / f"{args.clip}.npy").reshape(-1, meta["n_vertices"], 3)
+    motion = np.load(args.data / "vertices_npy" / f"{args.clip}.npy").reshape(
+        -1, meta["n_vertices"], 3
+    )
     motion = motion[:: int(meta["file_fps"] // fps)]
     regions = load_head().regions
     upper, lower = regions["lip_mid_upper"], regions["lip_mid_lower"]
@@ -41,8 +43,10 @@ def main() -> None:
     with Renderer(mesh.faces, motion[0], options) as renderer:
         images = [renderer.render(motion[f]) for f in (closed, opened)]
     Image.fromarray(np.concatenate(images, axis=1)).save(args.output)
-    print(f"{args.output}: frame {closed} (lip gap {gap[closed] * 1000:.1f} mm, /p b m/) | "
-          f"frame {opened} (lip gap {gap[opened] * 1000:.1f} mm)")
+    print(
+        f"{args.output}: frame {closed} (lip gap {gap[closed] * 1000:.1f} mm, /p b m/) | "
+        f"frame {opened} (lip gap {gap[opened] * 1000:.1f} mm)"
+    )
 
 
 if __name__ == "__main__":

@@ -95,15 +95,24 @@ class SpeechEncoderConfig:
             return
         _positive(path, self, "hidden_size", "num_layers", "num_heads", "intermediate_size")
         if self.hidden_size % self.num_heads:
-            raise ConfigError(f"{path}.hidden_size ({self.hidden_size}) must be divisible by "
-                              f"{path}.num_heads ({self.num_heads})")
+            raise ConfigError(
+                f"{path}.hidden_size ({self.hidden_size}) must be divisible by "
+                f"{path}.num_heads ({self.num_heads})"
+            )
         if not len(self.conv_dim) == len(self.conv_kernel) == len(self.conv_stride) > 0:
-            raise ConfigError(f"{path}.conv_dim, conv_kernel and conv_stride must have one "
-                              "entry per CNN layer")
+            raise ConfigError(
+                f"{path}.conv_dim, conv_kernel and conv_stride must have one entry per CNN layer"
+            )
         if self.hidden_size % self.num_conv_pos_embedding_groups:
             raise ConfigError(f"{path}.num_conv_pos_embedding_groups must divide hidden_size")
-        for name in ("hidden_dropout", "attention_dropout", "activation_dropout",
-                     "feat_proj_dropout", "layerdrop", "mask_time_prob"):
+        for name in (
+            "hidden_dropout",
+            "attention_dropout",
+            "activation_dropout",
+            "feat_proj_dropout",
+            "layerdrop",
+            "mask_time_prob",
+        ):
             _probability(path, self, name)
 
     def hf_kwargs(self) -> dict[str, Any]:
@@ -162,8 +171,10 @@ class AnimatorConfig:
         self.encoder.validate(f"{path}.encoder")
         _positive(path, self, "feature_dim", "decoder_layers", "decoder_heads", "decoder_ff_dim")
         if self.feature_dim % self.decoder_heads:
-            raise ConfigError(f"{path}.feature_dim ({self.feature_dim}) must be divisible by "
-                              f"{path}.decoder_heads ({self.decoder_heads})")
+            raise ConfigError(
+                f"{path}.feature_dim ({self.feature_dim}) must be divisible by "
+                f"{path}.decoder_heads ({self.decoder_heads})"
+            )
         _probability(path, self, "decoder_dropout")
         _choice(path, self, "alignment", ("interpolate_cnn", "interpolate", "stack"))
 
@@ -191,8 +202,10 @@ class LipReaderConfig:
     def validate(self, path: str = "lip_reader") -> None:
         _positive(path, self, "width", "num_layers", "num_heads", "ff_dim", "vocab_size")
         if self.width % self.num_heads:
-            raise ConfigError(f"{path}.width ({self.width}) must be divisible by "
-                              f"{path}.num_heads ({self.num_heads})")
+            raise ConfigError(
+                f"{path}.width ({self.width}) must be divisible by "
+                f"{path}.num_heads ({self.num_heads})"
+            )
         _probability(path, self, "dropout")
         _choice(path, self, "architecture", ("encoder", "encoder_decoder"))
 
@@ -221,9 +234,11 @@ class ModelConfig:
         if self.animator.alignment == "stack":
             ratio = self.animator.encoder.frame_rate / self.fps
             if self.animator.encoder.pretrained is None and abs(ratio - round(ratio)) > 1e-9:
-                raise ConfigError(f"{path}.animator.alignment 'stack' needs the audio frame rate "
-                                  f"({self.animator.encoder.frame_rate:g} Hz) to be a whole "
-                                  f"multiple of {path}.fps ({self.fps:g})")
+                raise ConfigError(
+                    f"{path}.animator.alignment 'stack' needs the audio frame rate "
+                    f"({self.animator.encoder.frame_rate:g} Hz) to be a whole "
+                    f"multiple of {path}.fps ({self.fps:g})"
+                )
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,8 +304,9 @@ class AugmentConfig:
 
     @property
     def enabled(self) -> bool:
-        return any(getattr(self, f.name) > 0 for f in dataclasses.fields(self)
-                   if f.name.startswith("p_"))
+        return any(
+            getattr(self, f.name) > 0 for f in dataclasses.fields(self) if f.name.startswith("p_")
+        )
 
     def validate(self, path: str = "augment") -> None:
         for f in dataclasses.fields(self):
@@ -349,8 +365,10 @@ class TrainConfig:
     def validate(self, path: str = "train") -> None:
         self.augment.validate(f"{path}.augment")
         if self.augment.p_speed > 0:
-            raise ConfigError(f"{path}.augment.p_speed must be 0: a speed change would "
-                              "desynchronise audio and motion")
+            raise ConfigError(
+                f"{path}.augment.p_speed must be 0: a speed change would "
+                "desynchronise audio and motion"
+            )
         _positive(path, self, "lr", "epochs", "batch_size", "grad_accum", "val_every", "save_every")
         for name in ("weight_decay", "warmup_steps", "grad_clip", "num_workers", "max_steps"):
             if getattr(self, name) < 0:
@@ -378,14 +396,19 @@ class SelfTalkConfig:
         self.loss.validate("loss")
         self.train.validate("train")
         if self.recognizer.pretrained is None:
-            if self.loss.uses_diagram and self.recognizer.hidden_size != self.model.lip_reader.width:
+            if (
+                self.loss.uses_diagram
+                and self.recognizer.hidden_size != self.model.lip_reader.width
+            ):
                 raise ConfigError(
                     f"model.lip_reader.width ({self.model.lip_reader.width}) must equal "
-                    f"recognizer.hidden_size ({self.recognizer.hidden_size})")
+                    f"recognizer.hidden_size ({self.recognizer.hidden_size})"
+                )
             if self.recognizer.vocab_size != self.model.lip_reader.vocab_size:
                 raise ConfigError(
                     f"model.lip_reader.vocab_size ({self.model.lip_reader.vocab_size}) must equal "
-                    f"recognizer.vocab_size ({self.recognizer.vocab_size})")
+                    f"recognizer.vocab_size ({self.recognizer.vocab_size})"
+                )
         return self
 
 
@@ -408,9 +431,15 @@ def vocaset() -> SelfTalkConfig:
     """The paper's VOCASET setting: FLAME topology (5023 vertices, 254 lip vertices), 30 fps."""
     return SelfTalkConfig(
         model=ModelConfig(
-            n_vertices=5023, n_lip_vertices=254, fps=30.0,
-            animator=AnimatorConfig(encoder=xlsr53_large(), alignment="interpolate_cnn",
-                                    feature_dim=512, decoder_ff_dim=1024),
+            n_vertices=5023,
+            n_lip_vertices=254,
+            fps=30.0,
+            animator=AnimatorConfig(
+                encoder=xlsr53_large(),
+                alignment="interpolate_cnn",
+                feature_dim=512,
+                decoder_ff_dim=1024,
+            ),
             lip_reader=LipReaderConfig(width=1024, num_layers=6),
         ),
         recognizer=xlsr53_large(),
@@ -444,11 +473,22 @@ def biwi_official() -> SelfTalkConfig:
 def tiny_encoder(*, vocab_size: int = 33) -> SpeechEncoderConfig:
     """A 2-layer, 32-d wav2vec 2.0 with a 3-layer CNN (still 50 Hz): milliseconds per clip."""
     return SpeechEncoderConfig(
-        hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64,
-        conv_dim=(32, 32, 32), conv_kernel=(10, 8, 4), conv_stride=(5, 8, 8),
-        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4, vocab_size=vocab_size,
-        hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
-        feat_proj_dropout=0.0, layerdrop=0.0, mask_time_prob=0.0,
+        hidden_size=32,
+        num_layers=2,
+        num_heads=2,
+        intermediate_size=64,
+        conv_dim=(32, 32, 32),
+        conv_kernel=(10, 8, 4),
+        conv_stride=(5, 8, 8),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=4,
+        vocab_size=vocab_size,
+        hidden_dropout=0.0,
+        attention_dropout=0.0,
+        activation_dropout=0.0,
+        feat_proj_dropout=0.0,
+        layerdrop=0.0,
+        mask_time_prob=0.0,
     )
 
 
@@ -456,11 +496,17 @@ def tiny() -> SelfTalkConfig:
     """A model small enough for unit tests and smoke runs (64 vertices, 8 lip vertices)."""
     return SelfTalkConfig(
         model=ModelConfig(
-            n_vertices=64, n_lip_vertices=8, fps=30.0,
-            animator=AnimatorConfig(encoder=tiny_encoder(), feature_dim=32, decoder_heads=2,
-                                    decoder_ff_dim=64, decoder_dropout=0.0),
-            lip_reader=LipReaderConfig(width=32, num_layers=1, num_heads=2, ff_dim=64,
-                                       dropout=0.0),
+            n_vertices=64,
+            n_lip_vertices=8,
+            fps=30.0,
+            animator=AnimatorConfig(
+                encoder=tiny_encoder(),
+                feature_dim=32,
+                decoder_heads=2,
+                decoder_ff_dim=64,
+                decoder_dropout=0.0,
+            ),
+            lip_reader=LipReaderConfig(width=32, num_layers=1, num_heads=2, ff_dim=64, dropout=0.0),
         ),
         recognizer=tiny_encoder(),
         train=TrainConfig(lr=1e-3, epochs=2, amp=False),
@@ -471,10 +517,19 @@ def small_encoder(*, num_layers: int = 6) -> SpeechEncoderConfig:
     """A 192-d wav2vec 2.0 with a 96-channel CNN (50 Hz): the bundled recognizer (6 layers,
     about 3.0 M parameters) and, with 3 layers, the bundled animator's audio encoder."""
     return SpeechEncoderConfig(
-        hidden_size=192, num_layers=num_layers, num_heads=4, intermediate_size=768,
-        conv_dim=(96,) * 7, num_conv_pos_embeddings=64, num_conv_pos_embedding_groups=16,
-        hidden_dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, feat_proj_dropout=0.05,
-        layerdrop=0.0, mask_time_prob=0.05,
+        hidden_size=192,
+        num_layers=num_layers,
+        num_heads=4,
+        intermediate_size=768,
+        conv_dim=(96,) * 7,
+        num_conv_pos_embeddings=64,
+        num_conv_pos_embedding_groups=16,
+        hidden_dropout=0.1,
+        attention_dropout=0.1,
+        activation_dropout=0.0,
+        feat_proj_dropout=0.05,
+        layerdrop=0.0,
+        mask_time_prob=0.05,
     )
 
 
@@ -485,14 +540,27 @@ def small() -> SelfTalkConfig:
     (``configs/bundled.yaml`` points both at it)."""
     return SelfTalkConfig(
         model=ModelConfig(
-            n_vertices=4538, n_lip_vertices=342, fps=30.0,
-            animator=AnimatorConfig(encoder=small_encoder(num_layers=3), feature_dim=192,
-                                    decoder_heads=4, decoder_ff_dim=384),
+            n_vertices=4538,
+            n_lip_vertices=342,
+            fps=30.0,
+            animator=AnimatorConfig(
+                encoder=small_encoder(num_layers=3),
+                feature_dim=192,
+                decoder_heads=4,
+                decoder_ff_dim=384,
+            ),
             lip_reader=LipReaderConfig(width=192, num_layers=6, num_heads=4, ff_dim=768),
         ),
         recognizer=small_encoder(),
-        train=TrainConfig(lr=3e-4, epochs=60, batch_size=4, scheduler="cosine", warmup_steps=100,
-                          grad_clip=1.0, augment=robust_augmentation()),
+        train=TrainConfig(
+            lr=3e-4,
+            epochs=60,
+            batch_size=4,
+            scheduler="cosine",
+            warmup_steps=100,
+            grad_clip=1.0,
+            augment=robust_augmentation(),
+        ),
     )
 
 

@@ -61,7 +61,12 @@ def ctc_loss(
     """
     log_probs = F.log_softmax(logits.float(), dim=-1).transpose(0, 1)
     nll = F.ctc_loss(
-        log_probs, labels, lengths, label_lengths,
-        blank=blank, reduction="none", zero_infinity=True,
+        log_probs,
+        labels,
+        lengths,
+        label_lengths,
+        blank=blank,
+        reduction="none",
+        zero_infinity=True,
     )
     return nll / label_lengths.clamp(min=1).to(nll.dtype)

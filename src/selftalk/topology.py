@@ -72,9 +72,7 @@ class Topology:
             template=loaded.vertices,
             faces=loaded.faces,
             lip_indices=read_indices(lip, key=lip_key),
-            upper_face_indices=(
-                read_indices(upper_face) if upper_face else np.zeros(0, np.int64)
-            ),
+            upper_face_indices=(read_indices(upper_face) if upper_face else np.zeros(0, np.int64)),
             fps=float(fps),
             name=name,
         )
@@ -108,7 +106,9 @@ def read_indices(path: str | Path, *, key: str | None = None) -> np.ndarray:
         obj = load_pickle(path)
         if isinstance(obj, dict):
             if key not in obj:
-                raise InputError(path, f"has no region {key!r} (it has: {', '.join(map(str, obj))})")
+                raise InputError(
+                    path, f"has no region {key!r} (it has: {', '.join(map(str, obj))})"
+                )
             obj = obj[key]
         values = np.asarray(obj)
     else:

@@ -1,4 +1,3 @@
-import pytest
 import torch
 
 from selftalk.config import tiny
@@ -34,18 +33,24 @@ def make_batch(sample_lengths=(16_000, 11_111), frame_lengths=(30, 20), seed=2):
     templates = 0.1 * torch.randn(b, N_VERTICES, 3, generator=g)
     vertices = vertices + templates[:, None] * (vertices != 0)
     return Batch(
-        names=[f"s{i}_c{i}" for i in range(b)], subjects=[f"s{i}" for i in range(b)],
-        audio=audio, audio_lengths=torch.tensor(sample_lengths), vertices=vertices,
-        frame_lengths=torch.tensor(frame_lengths), templates=templates,
+        names=[f"s{i}_c{i}" for i in range(b)],
+        subjects=[f"s{i}" for i in range(b)],
+        audio=audio,
+        audio_lengths=torch.tensor(sample_lengths),
+        vertices=vertices,
+        frame_lengths=torch.tensor(frame_lengths),
+        templates=templates,
     )
 
 
 def item(batch: Batch, i: int) -> Batch:
     s, t = int(batch.audio_lengths[i]), int(batch.frame_lengths[i])
     return Batch(
-        names=[batch.names[i]], subjects=[batch.subjects[i]], audio=batch.audio[i : i + 1, :s],
-        audio_lengths=batch.audio_lengths[i : i + 1], vertices=batch.vertices[i : i + 1, :t],
-        frame_lengths=batch.frame_lengths[i : i + 1], templates=batch.templates[i : i + 1],
+        names=[batch.names[i]],
+        subjects=[batch.subjects[i]],
+        audio=batch.audio[i : i + 1, :s],
+        audio_lengths=batch.audio_lengths[i : i + 1],
+        vertices=batch.vertices[i : i + 1, :t],
+        frame_lengths=batch.frame_lengths[i : i + 1],
+        templates=batch.templates[i : i + 1],
     )
-
-

@@ -25,7 +25,12 @@ def test_every_preset_validates_and_round_trips_through_json(name):
 
 def test_paper_settings():
     voca, biwi = preset("vocaset"), preset("biwi")
-    assert (voca.loss.rec, voca.loss.vel, voca.loss.lat, voca.loss.ctc) == (1000, 1000, 0.001, 0.0001)
+    assert (voca.loss.rec, voca.loss.vel, voca.loss.lat, voca.loss.ctc) == (
+        1000,
+        1000,
+        0.001,
+        0.0001,
+    )
     assert (voca.train.lr, voca.train.batch_size, voca.train.epochs) == (1e-4, 1, 100)
     assert (voca.model.n_vertices, voca.model.n_lip_vertices, voca.model.fps) == (5023, 254, 30)
     assert (biwi.model.n_vertices, biwi.model.n_lip_vertices, biwi.model.fps) == (23370, 4996, 25)
@@ -97,7 +102,10 @@ def test_unknown_key_in_yaml_names_the_key(tmp_path):
 
 
 def test_parse_assignments_nests_and_parses_values():
-    assert parse_assignments(["a.b=1", "a.c=[1, 2]", "d=x"]) == {"a": {"b": 1, "c": [1, 2]}, "d": "x"}
+    assert parse_assignments(["a.b=1", "a.c=[1, 2]", "d=x"]) == {
+        "a": {"b": 1, "c": [1, 2]},
+        "d": "x",
+    }
     with pytest.raises(ConfigError):
         parse_assignments(["novalue"])
 

@@ -35,7 +35,10 @@ def test_conv_output_lengths_match_a_real_cnn():
     model = Wav2Vec2Model(Wav2Vec2Config(**spec.hf_kwargs())).eval()
     for samples in (1000, 16_000, 23_457):
         frames = model.feature_extractor(torch.zeros(1, samples)).shape[-1]
-        assert int(conv_output_lengths(torch.tensor([samples]), spec.conv_kernel, spec.conv_stride)) == frames
+        assert (
+            int(conv_output_lengths(torch.tensor([samples]), spec.conv_kernel, spec.conv_stride))
+            == frames
+        )
 
 
 def test_mesh_frame_count_as_the_release():
@@ -62,7 +65,9 @@ def naive_linear(x, n_out):
     return out
 
 
-@pytest.mark.parametrize("n_in, n_out", [(50, 30), (49, 29), (101, 60), (50, 25), (3, 7), (1, 4), (10, 1)])
+@pytest.mark.parametrize(
+    "n_in, n_out", [(50, 30), (49, 29), (101, 60), (50, 25), (3, 7), (1, 4), (10, 1)]
+)
 def test_interpolate_frames_matches_a_naive_loop(n_in, n_out):
     x = torch.randn(1, n_in, 5, dtype=torch.float64)
     got = interpolate_frames(x, torch.tensor([n_in]), torch.tensor([n_out]))
@@ -75,8 +80,12 @@ def test_interpolate_frames_treats_each_row_alone():
     padded[0], padded[1, :25] = a[0], b[0]
     out = interpolate_frames(padded, torch.tensor([40, 25]), torch.tensor([24, 15]))
     assert out.shape == (2, 24, 3)
-    torch.testing.assert_close(out[0], interpolate_frames(a, torch.tensor([40]), torch.tensor([24]))[0])
-    torch.testing.assert_close(out[1, :15], interpolate_frames(b, torch.tensor([25]), torch.tensor([15]))[0])
+    torch.testing.assert_close(
+        out[0], interpolate_frames(a, torch.tensor([40]), torch.tensor([24]))[0]
+    )
+    torch.testing.assert_close(
+        out[1, :15], interpolate_frames(b, torch.tensor([25]), torch.tensor([15]))[0]
+    )
     assert torch.all(out[1, 15:] == 0)
 
 

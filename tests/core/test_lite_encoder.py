@@ -13,8 +13,12 @@ from selftalk.models.wav2vec2_lite import LiteWav2Vec2Model
 @pytest.mark.parametrize("stable, norm", [(True, "layer"), (False, "group"), (False, "layer")])
 def test_lite_encoder_equals_the_hugging_face_one(stable, norm):
     torch.manual_seed(0)
-    spec = dataclasses.replace(tiny_encoder(), do_stable_layer_norm=stable, feat_extract_norm=norm,
-                               num_conv_pos_embeddings=15)
+    spec = dataclasses.replace(
+        tiny_encoder(),
+        do_stable_layer_norm=stable,
+        feat_extract_norm=norm,
+        num_conv_pos_embeddings=15,
+    )
     hf = build_wav2vec2(spec).eval()
     for p in hf.parameters():  # no zero-initialised parts: every weight matters
         p.data.normal_(0, 0.2)
@@ -42,8 +46,9 @@ def test_a_saved_model_predicts_the_same_with_the_lite_encoder(tmp_path):
     full = SelfTalk.from_pretrained(tmp_path)
     lite = SelfTalk.from_pretrained(tmp_path, lite=True)
     audio, template = torch.randn(21_000), torch.randn(64, 3)
-    torch.testing.assert_close(lite.predict(audio, template), full.predict(audio, template),
-                               rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(
+        lite.predict(audio, template), full.predict(audio, template), rtol=1e-4, atol=1e-5
+    )
     lite.save_pretrained(tmp_path / "again")  # a lite model saves the same directory
     again = SelfTalk.from_pretrained(tmp_path / "again")
     torch.testing.assert_close(again.predict(audio, template), full.predict(audio, template))

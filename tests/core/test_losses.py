@@ -9,9 +9,13 @@ def test_reconstruction_loss_by_hand():
     pred = torch.zeros(1, 2, 1, 3)
     target = torch.tensor([[[[1.0, 0.0, 0.0]], [[0.0, 2.0, 0.0]]]])
     # squared errors 1 and 4 over 6 entries
-    torch.testing.assert_close(reconstruction_loss(pred, target, torch.tensor([2])), torch.tensor([5 / 6]))
+    torch.testing.assert_close(
+        reconstruction_loss(pred, target, torch.tensor([2])), torch.tensor([5 / 6])
+    )
     # only the first frame is valid
-    torch.testing.assert_close(reconstruction_loss(pred, target, torch.tensor([1])), torch.tensor([1 / 3]))
+    torch.testing.assert_close(
+        reconstruction_loss(pred, target, torch.tensor([1])), torch.tensor([1 / 3])
+    )
 
 
 def test_velocity_loss_by_hand():
@@ -22,7 +26,9 @@ def test_velocity_loss_by_hand():
     torch.testing.assert_close(velocity_loss(pred, target, torch.tensor([2])), torch.tensor([1.0]))
     assert velocity_loss(pred[:, :1], target[:, :1], torch.tensor([1])).item() == 0.0
     # a constant offset has no velocity error
-    torch.testing.assert_close(velocity_loss(target + 5, target, torch.tensor([3])), torch.tensor([0.0]))
+    torch.testing.assert_close(
+        velocity_loss(target + 5, target, torch.tensor([3])), torch.tensor([0.0])
+    )
 
 
 def test_latent_loss_by_hand_ignores_padding():
@@ -49,8 +55,12 @@ def test_ctc_loss_matches_torch_mean_reduction_per_clip():
     for i in range(3):
         ref = torch.nn.functional.ctc_loss(
             logits[i : i + 1, : lengths[i]].log_softmax(-1).transpose(0, 1),
-            labels[i : i + 1, : label_lengths[i]], lengths[i : i + 1], label_lengths[i : i + 1],
-            reduction="mean", zero_infinity=True)
+            labels[i : i + 1, : label_lengths[i]],
+            lengths[i : i + 1],
+            label_lengths[i : i + 1],
+            reduction="mean",
+            zero_infinity=True,
+        )
         torch.testing.assert_close(ours[i], ref)
 
 

@@ -1,19 +1,22 @@
 import pytest
 import torch
+from core_factories import N_VERTICES, item, make_batch, make_model, make_recognizer
 
 from selftalk.config import LossConfig, apply_overrides, tiny
 from selftalk.models.diagram import CommutativeDiagram
 from selftalk.models.frames import conv_output_lengths
 from selftalk.models.selftalk import SelfTalk
 
-from core_factories import N_VERTICES, item, make_batch, make_model, make_recognizer
-
 
 def config_with(alignment="interpolate_cnn", fps=30.0, architecture="encoder"):
-    return apply_overrides(tiny().model, {
-        "fps": fps, "animator": {"alignment": alignment},
-        "lip_reader": {"architecture": architecture},
-    })
+    return apply_overrides(
+        tiny().model,
+        {
+            "fps": fps,
+            "animator": {"alignment": alignment},
+            "lip_reader": {"architecture": architecture},
+        },
+    )
 
 
 ALIGNMENTS = [(a, fps) for a in ("interpolate_cnn", "interpolate") for fps in (25.0, 30.0, 60.0)]
@@ -27,7 +30,9 @@ def test_inference_shapes_follow_audio_duration(fps, alignment, samples):
     template = torch.randn(N_VERTICES, 3)
     motion = model.predict(torch.randn(samples), template)
     audio_frames = int(conv_output_lengths(torch.tensor([samples]), (10, 8, 4), (5, 8, 8)))
-    expected = audio_frames // round(50 / fps) if alignment == "stack" else int(audio_frames / 50 * fps)
+    expected = (
+        audio_frames // round(50 / fps) if alignment == "stack" else int(audio_frames / 50 * fps)
+    )
     assert motion.shape == (expected, N_VERTICES, 3)
     assert torch.isfinite(motion).all()
 
@@ -39,7 +44,9 @@ def test_untrained_animator_outputs_the_template():
     torch.testing.assert_close(motion, template.expand_as(motion))
 
 
-@pytest.mark.parametrize("alignment, fps", [("interpolate_cnn", 30.0), ("interpolate", 60.0), ("stack", 25.0)])
+@pytest.mark.parametrize(
+    "alignment, fps", [("interpolate_cnn", 30.0), ("interpolate", 60.0), ("stack", 25.0)]
+)
 @pytest.mark.parametrize("architecture", ["encoder", "encoder_decoder"])
 def test_padded_batch_equals_one_by_one(alignment, fps, architecture):
     frames = (30, 20) if fps == 30 else ((60, 40) if fps == 60 else (25, 13))
@@ -52,14 +59,17 @@ def test_padded_batch_equals_one_by_one(alignment, fps, architecture):
     for i, single in enumerate(alone):
         n = int(single.motion.frame_lengths[0])
         assert int(together.motion.frame_lengths[i]) == n
-        torch.testing.assert_close(together.motion.vertices[i, :n], single.motion.vertices[0],
-                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            together.motion.vertices[i, :n], single.motion.vertices[0], rtol=1e-4, atol=1e-5
+        )
         m = int(single.lips.lengths[0])
-        torch.testing.assert_close(together.lips.logits[i, :m], single.lips.logits[0],
-                                   rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(
+            together.lips.logits[i, :m], single.lips.logits[0], rtol=1e-4, atol=1e-4
+        )
         for name in ("rec", "vel", "lat", "ctc"):
-            torch.testing.assert_close(together.per_clip[name][i], single.per_clip[name][0],
-                                       rtol=1e-4, atol=1e-6)
+            torch.testing.assert_close(
+                together.per_clip[name][i], single.per_clip[name][0], rtol=1e-4, atol=1e-6
+            )
     for name in ("rec", "vel", "lat", "ctc"):
         mean = torch.stack([s.terms[name] for s in alone]).mean()
         torch.testing.assert_close(together.terms[name], mean, rtol=1e-4, atol=1e-6)
@@ -71,8 +81,14 @@ def test_gradients_reach_animator_and_lip_reader_but_never_the_recognizer():
     diagram = CommutativeDiagram(model, recognizer, LossConfig()).train()
     diagram(batch).loss.backward()
     named = dict(model.named_parameters())
-    for prefix in ("animator.audio_encoder.encoder.", "animator.decoder.", "animator.vertex_head.",
-                   "lip_reader.lip_map.", "lip_reader.transformer.", "lip_reader.text_head."):
+    for prefix in (
+        "animator.audio_encoder.encoder.",
+        "animator.decoder.",
+        "animator.vertex_head.",
+        "lip_reader.lip_map.",
+        "lip_reader.transformer.",
+        "lip_reader.text_head.",
+    ):
         grads = [p.grad for n, p in named.items() if n.startswith(prefix)]
         assert grads and all(g is not None for g in grads), prefix
         assert any(g.abs().sum() > 0 for g in grads), prefix
@@ -85,8 +101,11 @@ def test_frozen_parts_stay_bit_identical_after_an_optimizer_step():
     batch = make_batch()
     model, recognizer = make_model(), make_recognizer()
     diagram = CommutativeDiagram(model, recognizer, LossConfig()).train()
-    frozen = {n: p.detach().clone() for n, p in diagram.named_parameters()
-              if "feature_extractor" in n or n.startswith("recognizer.")}
+    frozen = {
+        n: p.detach().clone()
+        for n, p in diagram.named_parameters()
+        if "feature_extractor" in n or n.startswith("recognizer.")
+    }
     trainable = {n: p.detach().clone() for n, p in diagram.named_parameters() if p.requires_grad}
     optimizer = torch.optim.Adam([p for p in diagram.parameters() if p.requires_grad], lr=1e-2)
     diagram(batch).loss.backward()
@@ -116,7 +135,12 @@ def test_weighted_total():
     batch = make_batch()
     weights = LossConfig(rec=2.0, vel=3.0, lat=0.5, ctc=0.25)
     out = CommutativeDiagram(make_model(), make_recognizer(), weights)(batch)
-    expected = 2 * out.terms["rec"] + 3 * out.terms["vel"] + 0.5 * out.terms["lat"] + 0.25 * out.terms["ctc"]
+    expected = (
+        2 * out.terms["rec"]
+        + 3 * out.terms["vel"]
+        + 0.5 * out.terms["lat"]
+        + 0.25 * out.terms["ctc"]
+    )
     torch.testing.assert_close(out.loss, expected)
     assert all(torch.isfinite(v) for v in out.terms.values())
 
@@ -141,7 +165,10 @@ def test_save_load_round_trip_gives_identical_predictions(tmp_path):
     audio, template = torch.randn(20_000), torch.randn(N_VERTICES, 3)
     assert torch.equal(model.predict(audio, template), loaded.predict(audio, template))
     assert loaded.config == model.config
-    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "config.json",
+        "model.safetensors",
+    ]
 
 
 def test_old_weight_norm_layout_loads(tmp_path):
@@ -150,13 +177,18 @@ def test_old_weight_norm_layout_loads(tmp_path):
     model = make_model().eval()
     model.save_pretrained(tmp_path)
     state = load_file(str(tmp_path / "model.safetensors"))
-    renamed = {k.replace("parametrizations.weight.original0", "weight_g")
-                .replace("parametrizations.weight.original1", "weight_v"): v for k, v in state.items()}
+    renamed = {
+        k.replace("parametrizations.weight.original0", "weight_g").replace(
+            "parametrizations.weight.original1", "weight_v"
+        ): v
+        for k, v in state.items()
+    }
     assert renamed.keys() != state.keys()
     save_file(renamed, str(tmp_path / "model.safetensors"))
     audio, template = torch.randn(9_000), torch.randn(N_VERTICES, 3)
-    torch.testing.assert_close(SelfTalk.from_pretrained(tmp_path).predict(audio, template),
-                               model.predict(audio, template))
+    torch.testing.assert_close(
+        SelfTalk.from_pretrained(tmp_path).predict(audio, template), model.predict(audio, template)
+    )
 
 
 def test_loading_rejects_a_directory_that_is_not_a_model(tmp_path):

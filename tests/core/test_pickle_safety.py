@@ -17,8 +17,12 @@ class _Exploit:
 
 @pytest.mark.parametrize("protocol", [0, 2, 4, 5])
 def test_plain_data_loads(tmp_path, protocol):
-    data = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": [1, 2.5, "x", (3, 4)],
-            "c": np.float64(2.0), "d": {"nested": np.array([1, 2], np.int64)}}
+    data = {
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "b": [1, 2.5, "x", (3, 4)],
+        "c": np.float64(2.0),
+        "d": {"nested": np.array([1, 2], np.int64)},
+    }
     path = tmp_path / "ok.pkl"
     path.write_bytes(pickle.dumps(data, protocol=protocol))
     loaded = load_pickle(path)

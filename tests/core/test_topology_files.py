@@ -59,8 +59,9 @@ def test_topology_from_files_and_validation(tmp_path):
     write_mesh(tmp_path / "m.ply", VERTICES, FACES)
     write_indices(tmp_path / "lve.txt", np.array([0, 1]))
     write_indices(tmp_path / "fdd.txt", np.array([4]))
-    topo = Topology.from_files(mesh=tmp_path / "m.ply", lip=tmp_path / "lve.txt",
-                               upper_face=tmp_path / "fdd.txt", fps=25)
+    topo = Topology.from_files(
+        mesh=tmp_path / "m.ply", lip=tmp_path / "lve.txt", upper_face=tmp_path / "fdd.txt", fps=25
+    )
     assert topo.n_vertices == 5 and topo.fps == 25.0
     assert topo.lip_indices.tolist() == [0, 1] and topo.upper_face_indices.tolist() == [4]
     write_indices(tmp_path / "bad.txt", np.array([0, 9]))

@@ -43,8 +43,9 @@ def test_greedy_labels_equal_decode_then_tokenize_with_the_hf_tokenizer(tmp_path
 
     vocab = tmp_path / "vocab.json"
     vocab.write_text(json.dumps({t: i for i, t in enumerate(TOKENS)}))
-    tokenizer = Wav2Vec2CTCTokenizer(str(vocab), unk_token="<unk>", pad_token="<pad>",
-                                     word_delimiter_token="|")
+    tokenizer = Wav2Vec2CTCTokenizer(
+        str(vocab), unk_token="<unk>", pad_token="<pad>", word_delimiter_token="|"
+    )
     # <s>, </s> and <unk> are left out: the HF tokenizer swallows spaces next to special
     # tokens when re-tokenising, and a CTC recognizer does not emit them
     ids = random_paths(seed=3, specials=False)

@@ -18,16 +18,19 @@ from selftalk.synth.head import load_head
 def speech(seconds=2.0, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(int(16000 * seconds)) / 16000
-    return (0.3 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))
-            + 0.02 * rng.standard_normal(len(t))).astype(np.float32)
+    return (
+        0.3 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+        + 0.02 * rng.standard_normal(len(t))
+    ).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
 def head_model(tmp_path_factory):
     """A tiny random model on the bundled head, saved with its mesh and two templates."""
     head = load_head()
-    config = dataclasses.replace(tiny().model, n_vertices=len(head.template),
-                                 n_lip_vertices=len(head.regions["lips"]))
+    config = dataclasses.replace(
+        tiny().model, n_vertices=len(head.template), n_lip_vertices=len(head.regions["lips"])
+    )
     torch.manual_seed(0)
     model = SelfTalk(config, head.regions["lips"])
     torch.nn.init.normal_(model.animator.vertex_head.weight, std=1e-3)
@@ -48,8 +51,10 @@ def wav(tmp_path):
 def test_animate_writes_every_format(head_model, wav, tmp_path, capsys):
     for suffix in (".npy", ".mp4", ".glb", ".csv", ".json"):
         out = tmp_path / f"out{suffix}"
-        assert main(["animate", str(wav), "--model", str(head_model), "-o", str(out),
-                     "--size", "128"]) == 0, capsys.readouterr().err
+        assert (
+            main(["animate", str(wav), "--model", str(head_model), "-o", str(out), "--size", "128"])
+            == 0
+        ), capsys.readouterr().err
         assert out.is_file() and out.stat().st_size > 0
     motion = np.load(tmp_path / "out.npy")
     assert motion.shape == (60, 4538, 3)  # the tiny CNN makes 100 frames of 2 s; 100 / 50 * 30
@@ -79,10 +84,25 @@ def test_bad_input_is_one_line_and_writes_nothing(head_model, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "junk.wav" in err
     assert not out.exists()
-    assert main(["animate", str(junk), "--model", str(head_model), "-o", str(tmp_path / "x.avi")]) == 2
+    assert (
+        main(["animate", str(junk), "--model", str(head_model), "-o", str(tmp_path / "x.avi")]) == 2
+    )
     assert "unknown output type" in capsys.readouterr().err
-    assert main(["animate", str(junk), "--model", str(head_model), "--subject", "Z",
-                 "-o", str(tmp_path / "x.npy")]) == 2
+    assert (
+        main(
+            [
+                "animate",
+                str(junk),
+                "--model",
+                str(head_model),
+                "--subject",
+                "Z",
+                "-o",
+                str(tmp_path / "x.npy"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_long_audio_is_animated_in_windows_without_seams(head_model):

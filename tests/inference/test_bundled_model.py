@@ -7,7 +7,7 @@ import soundfile
 
 from selftalk.inference.loading import bundled_model_dir, load_model
 from selftalk.inference.predict import predict_motion
-from selftalk.synth.head import load_head, lip_gap
+from selftalk.synth.head import lip_gap, load_head
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello.wav"
 

@@ -33,10 +33,14 @@ def tiny_official(dataset: str = "vocaset") -> SelfTalkConfig:
     fps, alignment = SETTINGS[dataset]
     config = tiny()
     # SpecAugment on (as in the release) so both encoders carry a masked_spec_embed
-    config.model = apply_overrides(config.model, {
-        "fps": fps, "animator": {"alignment": alignment, "encoder": {"mask_time_prob": 0.05}},
-        "lip_reader": {"architecture": "encoder_decoder"},
-    })
+    config.model = apply_overrides(
+        config.model,
+        {
+            "fps": fps,
+            "animator": {"alignment": alignment, "encoder": {"mask_time_prob": 0.05}},
+            "lip_reader": {"architecture": "encoder_decoder"},
+        },
+    )
     config.recognizer = apply_overrides(config.recognizer, {"mask_time_prob": 0.05})
     return config
 
@@ -44,13 +48,20 @@ def tiny_official(dataset: str = "vocaset") -> SelfTalkConfig:
 def reference_kwargs(config: SelfTalkConfig, dataset: str) -> dict:
     """Architecture numbers the plain-torch reference needs."""
     enc = config.model.animator.encoder
-    return dict(dataset=dataset, fps=config.model.fps, cnn_strides=enc.conv_stride,
-                enc_heads=enc.num_heads, pos_groups=enc.num_conv_pos_embedding_groups,
-                dec_heads=config.model.animator.decoder_heads,
-                lip_heads=config.model.lip_reader.num_heads)
+    return dict(
+        dataset=dataset,
+        fps=config.model.fps,
+        cnn_strides=enc.conv_stride,
+        enc_heads=enc.num_heads,
+        pos_groups=enc.num_conv_pos_embedding_groups,
+        dec_heads=config.model.animator.decoder_heads,
+        lip_heads=config.model.lip_reader.num_heads,
+    )
 
 
-def official_state(config: SelfTalkConfig, *, layout: str = "new", seed: int = 0) -> dict[str, torch.Tensor]:
+def official_state(
+    config: SelfTalkConfig, *, layout: str = "new", seed: int = 0
+) -> dict[str, torch.Tensor]:
     """A random state dict with the release's key names for ``config`` (tiny sizes).
 
     Every tensor is random, the zero-initialised vertex head included. ``layout`` picks the
@@ -65,7 +76,7 @@ def official_state(config: SelfTalkConfig, *, layout: str = "new", seed: int = 0
             continue
         for ours, official in OURS_TO_OFFICIAL.items():
             if key.startswith(ours):
-                names[official + key[len(ours):]] = value
+                names[official + key[len(ours) :]] = value
                 break
         else:
             raise AssertionError(f"no official name for {key}")
@@ -78,8 +89,10 @@ def official_state(config: SelfTalkConfig, *, layout: str = "new", seed: int = 0
 
 def with_layout(state: dict[str, torch.Tensor], layout: str) -> dict[str, torch.Tensor]:
     """Rename the weight-norm keys to the ``old`` or ``new`` layout."""
-    pairs = [(".weight_g", ".parametrizations.weight.original0"),
-             (".weight_v", ".parametrizations.weight.original1")]
+    pairs = [
+        (".weight_g", ".parametrizations.weight.original0"),
+        (".weight_v", ".parametrizations.weight.original1"),
+    ]
     out = {}
     for key, value in state.items():
         for old, new in pairs:

@@ -40,8 +40,19 @@ def torch_mha(sd, prefix, q_in, kv_in, heads):
     """``nn.MultiheadAttention`` weights (packed in_proj) at ``prefix``."""
     w, b = sd[prefix + "in_proj_weight"], sd[prefix + "in_proj_bias"]
     (wq, wk, wv), (bq, bk, bv) = w.chunk(3), b.chunk(3)
-    return attention(q_in, kv_in, wq, bq, wk, bk, wv, bv,
-                     sd[prefix + "out_proj.weight"], sd[prefix + "out_proj.bias"], heads)
+    return attention(
+        q_in,
+        kv_in,
+        wq,
+        bq,
+        wk,
+        bk,
+        wv,
+        bv,
+        sd[prefix + "out_proj.weight"],
+        sd[prefix + "out_proj.bias"],
+        heads,
+    )
 
 
 def layer_norm(sd, prefix, x):
@@ -71,9 +82,11 @@ def wav2vec2_cnn(sd, p, audio, strides):
 
 def wav2vec2_transformer(sd, p, cnn, *, heads, pos_groups):
     """Feature projection + pre-norm transformer: (B, T, C) → (B, T, H)."""
-    h = F.linear(layer_norm(sd, p + "feature_projection.layer_norm.", cnn),
-                 sd[p + "feature_projection.projection.weight"],
-                 sd[p + "feature_projection.projection.bias"])
+    h = F.linear(
+        layer_norm(sd, p + "feature_projection.layer_norm.", cnn),
+        sd[p + "feature_projection.projection.weight"],
+        sd[p + "feature_projection.projection.bias"],
+    )
     q = p + "encoder.pos_conv_embed.conv."
     w = weight_normed(sd, q)
     kernel = w.shape[-1]
@@ -86,13 +99,24 @@ def wav2vec2_transformer(sd, p, cnn, *, heads, pos_groups):
         q = f"{p}encoder.layers.{i}."
         x = layer_norm(sd, q + "layer_norm.", h)
         a = q + "attention."
-        h = h + attention(x, x, sd[a + "q_proj.weight"], sd[a + "q_proj.bias"],
-                          sd[a + "k_proj.weight"], sd[a + "k_proj.bias"],
-                          sd[a + "v_proj.weight"], sd[a + "v_proj.bias"],
-                          sd[a + "out_proj.weight"], sd[a + "out_proj.bias"], heads)
+        h = h + attention(
+            x,
+            x,
+            sd[a + "q_proj.weight"],
+            sd[a + "q_proj.bias"],
+            sd[a + "k_proj.weight"],
+            sd[a + "k_proj.bias"],
+            sd[a + "v_proj.weight"],
+            sd[a + "v_proj.bias"],
+            sd[a + "out_proj.weight"],
+            sd[a + "out_proj.bias"],
+            heads,
+        )
         x = layer_norm(sd, q + "final_layer_norm.", h)
         f = q + "feed_forward."
-        x = F.gelu(F.linear(x, sd[f + "intermediate_dense.weight"], sd[f + "intermediate_dense.bias"]))
+        x = F.gelu(
+            F.linear(x, sd[f + "intermediate_dense.weight"], sd[f + "intermediate_dense.bias"])
+        )
         h = h + F.linear(x, sd[f + "output_dense.weight"], sd[f + "output_dense.bias"])
         i += 1
     return layer_norm(sd, p + "encoder.layer_norm.", h)
@@ -100,16 +124,22 @@ def wav2vec2_transformer(sd, p, cnn, *, heads, pos_groups):
 
 def post_norm_encoder_layer(sd, q, x, heads):
     x = layer_norm(sd, q + "norm1.", x + torch_mha(sd, q + "self_attn.", x, x, heads))
-    ff = F.linear(F.relu(F.linear(x, sd[q + "linear1.weight"], sd[q + "linear1.bias"])),
-                  sd[q + "linear2.weight"], sd[q + "linear2.bias"])
+    ff = F.linear(
+        F.relu(F.linear(x, sd[q + "linear1.weight"], sd[q + "linear1.bias"])),
+        sd[q + "linear2.weight"],
+        sd[q + "linear2.bias"],
+    )
     return layer_norm(sd, q + "norm2.", x + ff)
 
 
 def post_norm_decoder_layer(sd, q, x, memory, heads):
     x = layer_norm(sd, q + "norm1.", x + torch_mha(sd, q + "self_attn.", x, x, heads))
     x = layer_norm(sd, q + "norm2.", x + torch_mha(sd, q + "multihead_attn.", x, memory, heads))
-    ff = F.linear(F.relu(F.linear(x, sd[q + "linear1.weight"], sd[q + "linear1.bias"])),
-                  sd[q + "linear2.weight"], sd[q + "linear2.bias"])
+    ff = F.linear(
+        F.relu(F.linear(x, sd[q + "linear1.weight"], sd[q + "linear1.bias"])),
+        sd[q + "linear2.weight"],
+        sd[q + "linear2.bias"],
+    )
     return layer_norm(sd, q + "norm3.", x + ff)
 
 
@@ -121,8 +151,20 @@ def _count(sd, prefix):
 
 
 @torch.no_grad()
-def official_predict(sd, audio, template, lips, *, dataset, fps, cnn_strides, enc_heads,
-                     pos_groups, dec_heads, lip_heads):
+def official_predict(
+    sd,
+    audio,
+    template,
+    lips,
+    *,
+    dataset,
+    fps,
+    cnn_strides,
+    enc_heads,
+    pos_groups,
+    dec_heads,
+    lip_heads,
+):
     """The release's ``predict`` for one clip.
 
     Args:
@@ -137,8 +179,9 @@ def official_predict(sd, audio, template, lips, *, dataset, fps, cnn_strides, en
     cnn = wav2vec2_cnn(sd, "audio_encoder.", audio[None], cnn_strides)
     if dataset == "vocaset":
         n_out = int(cnn.shape[1] / 50.0 * fps)
-        cnn = F.interpolate(cnn.transpose(1, 2), size=n_out, mode="linear",
-                            align_corners=True).transpose(1, 2)
+        cnn = F.interpolate(
+            cnn.transpose(1, 2), size=n_out, mode="linear", align_corners=True
+        ).transpose(1, 2)
     h = wav2vec2_transformer(sd, "audio_encoder.", cnn, heads=enc_heads, pos_groups=pos_groups)
     if dataset == "BIWI":
         pairs = h.shape[1] // 2
@@ -151,10 +194,13 @@ def official_predict(sd, audio, template, lips, *, dataset, fps, cnn_strides, en
     offsets = offsets.view(1, frames, -1, 3)
     vertices = offsets + template[None, None]
 
-    lip = F.linear(offsets[:, :, lips].reshape(1, frames, -1), sd["lip_map.weight"], sd["lip_map.bias"])
+    lip = F.linear(
+        offsets[:, :, lips].reshape(1, frames, -1), sd["lip_map.weight"], sd["lip_map.bias"]
+    )
     n_out = int(frames / float(fps) * 50)
-    lip = F.interpolate(lip.transpose(1, 2), size=n_out, mode="linear",
-                        align_corners=True).transpose(1, 2)
+    lip = F.interpolate(
+        lip.transpose(1, 2), size=n_out, mode="linear", align_corners=True
+    ).transpose(1, 2)
     memory = lip
     for i in range(_count(sd, "transformer.encoder.layers.")):
         memory = post_norm_encoder_layer(sd, f"transformer.encoder.layers.{i}.", memory, lip_heads)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from conftest import ON_CI, require_executable, require_module
@@ -81,6 +79,7 @@ def test_recognize_phones_finds_speech_where_the_engine_spoke(slt):
 
 # --- recorded speech ------------------------------------------------------------------
 
+
 def _prompts():
     require_module("pocketsphinx")
     from selftalk.synth.speech import SpeechEngineError, recorded
@@ -105,11 +104,15 @@ def test_recorded_prompt_aligns_with_its_energy():
     prompt = prompts["agent-alreadyon"]  # "That agent is already logged on. Please enter …"
     assert prompt.path.suffix == ".g722"  # the wideband recording is preferred
     utt = recorded.load_recorded(prompt)
-    assert utt.source == "recorded" and utt.voice == "recorded:asterisk" and utt.sample_rate == 16_000
+    assert (
+        utt.source == "recorded" and utt.voice == "recorded:asterisk" and utt.sample_rate == 16_000
+    )
     assert utt.extra["licence"] == "CC-BY-SA-3.0"
     check_phones(utt.phones, utt.duration)
     assert [w["word"] for w in utt.extra["words"]][:4] == ["that", "agent", "is", "already"]
-    assert any(p.phone == SILENCE and p.start > 1.0 for p in utt.phones)  # the pause between sentences
+    assert any(
+        p.phone == SILENCE and p.start > 1.0 for p in utt.phones
+    )  # the pause between sentences
 
     # The prompts are trimmed tight; pad 0.4 s of near-silence each side and check that the
     # aligner puts SIL exactly where the audio is silent, and phones where it is loud.
@@ -120,14 +123,18 @@ def test_recorded_prompt_aligns_with_its_energy():
     db = _frame_db(audio, 16_000)
     times = (np.arange(len(db)) + 0.5) * 0.01
     ends = np.array([p.end for p in phones])
-    labels = np.array([phones[min(i, len(ends) - 1)].phone for i in np.searchsorted(ends, times, side="right")])
+    labels = np.array(
+        [phones[min(i, len(ends) - 1)].phone for i in np.searchsorted(ends, times, side="right")]
+    )
     silent = db < db.max() - 40  # frames 40 dB below the loudest: no one is speaking
     loud = db > db.max() - 20
     assert silent.sum() > 60
     assert np.mean(labels[silent] == SILENCE) > 0.8  # silence where the audio is silent
     assert np.mean(labels[loud] != SILENCE) > 0.95
     assert phones[0].phone == SILENCE and phones[0].end == pytest.approx(0.4, abs=0.08)
-    assert phones[-1].phone == SILENCE and phones[-1].start == pytest.approx(audio.size / 16_000 - 0.4, abs=0.08)
+    assert phones[-1].phone == SILENCE and phones[-1].start == pytest.approx(
+        audio.size / 16_000 - 0.4, abs=0.08
+    )
 
 
 def test_recorded_g722_matches_the_8khz_wav():
@@ -141,16 +148,26 @@ def test_recorded_g722_matches_the_8khz_wav():
     n = min(len(a), len(b)) - 40
     assert abs(len(a) - len(b)) < 80
     # the same take, mastered apart: opposite polarity and a few samples' shift
-    best = max(abs(np.corrcoef(a[20 + lag : 20 + lag + n - 20], b[20:n])[0, 1]) for lag in range(-10, 11))
+    best = max(
+        abs(np.corrcoef(a[20 + lag : 20 + lag + n - 20], b[20:n])[0, 1]) for lag in range(-10, 11)
+    )
     assert best > 0.7
 
 
 def test_recorded_skips_non_speech_with_a_reason():
     recorded, prompts = _prompts()
-    results = list(recorded.iter_recorded([prompts["beep"], prompts["silence/1"], prompts["digits/7"]]))
+    results = list(
+        recorded.iter_recorded([prompts["beep"], prompts["silence/1"], prompts["digits/7"]])
+    )
     assert [u is None for _, u, _ in results] == [True, True, False]
     assert "not speech" in results[0][2] and "not speech" in results[1][2]
-    assert [p.phone for p in results[2][1].phones if p.phone != SILENCE] == ["S", "EH", "V", "AH", "N"]
+    assert [p.phone for p in results[2][1].phones if p.phone != SILENCE] == [
+        "S",
+        "EH",
+        "V",
+        "AH",
+        "N",
+    ]
 
 
 def test_transcripts_are_speech_only():

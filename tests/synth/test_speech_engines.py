@@ -16,9 +16,18 @@ TEXT = "Bob met a pop star."
 # engine → the executable its Debian package installs (libespeak-ng comes with espeak-ng)
 EXECUTABLES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival"}
 VOICES = [
-    "espeak:en-us", "espeak:en-us+m3", "espeak:en+f2", "espeak:en-gb-scotland+m1",
-    "flite:kal", "flite:kal16", "flite:awb", "flite:rms", "flite:slt",
-    "festival:kal", "festival:ked", "festival:slt",
+    "espeak:en-us",
+    "espeak:en-us+m3",
+    "espeak:en+f2",
+    "espeak:en-gb-scotland+m1",
+    "flite:kal",
+    "flite:kal16",
+    "flite:awb",
+    "flite:rms",
+    "flite:slt",
+    "festival:kal",
+    "festival:ked",
+    "festival:slt",
 ]
 
 
@@ -45,11 +54,22 @@ def test_phones_tile_the_audio_and_hold_the_bilabials(voice):
     assert {"B", "M", "P", "S", "T"} <= set(spoken)
     assert spoken[0] == "B" and spoken.count("P") >= 2  # "Bob … pop"
     # the speech phones carry the energy: silence is at least 15 dB quieter
-    speech = np.concatenate([utt.audio[int(p.start * 16000) : int(p.end * 16000)] for p in utt.phones if p.phone != SILENCE])
+    speech = np.concatenate(
+        [
+            utt.audio[int(p.start * 16000) : int(p.end * 16000)]
+            for p in utt.phones
+            if p.phone != SILENCE
+        ]
+    )
     assert _rms_db(speech) > -40
     silences = [p for p in utt.phones if p.phone == SILENCE and p.end - p.start > 0.05]
     if silences:
-        quiet = np.concatenate([utt.audio[int((p.start + 0.02) * 16000) : int((p.end - 0.02) * 16000)] for p in silences])
+        quiet = np.concatenate(
+            [
+                utt.audio[int((p.start + 0.02) * 16000) : int((p.end - 0.02) * 16000)]
+                for p in silences
+            ]
+        )
         assert _rms_db(quiet) < _rms_db(speech) - 15
 
 
@@ -87,13 +107,27 @@ def test_list_voices():
         require_executable(exe)
     voices = list_voices()
     assert len(voices) == len(set(voices)) >= 8 * 13 + 5 + 3
-    assert {"espeak:en-us+m3", "espeak:en+f5", "flite:kal", "flite:slt", "festival:ked", "festival:slt"} <= set(voices)
-    assert list_voices("flite") == ["flite:kal", "flite:kal16", "flite:awb", "flite:rms", "flite:slt"]
+    assert {
+        "espeak:en-us+m3",
+        "espeak:en+f5",
+        "flite:kal",
+        "flite:slt",
+        "festival:ked",
+        "festival:slt",
+    } <= set(voices)
+    assert list_voices("flite") == [
+        "flite:kal",
+        "flite:kal16",
+        "flite:awb",
+        "flite:rms",
+        "flite:slt",
+    ]
     assert len(list_voices("espeak", variants=False)) == 8
 
 
 @pytest.mark.parametrize(
-    "voice", ["espeak:en-us+zz", "espeak:xx-nowhere", "flite:nobody", "festival:nobody", "nope:x", "kal"]
+    "voice",
+    ["espeak:en-us+zz", "espeak:xx-nowhere", "flite:nobody", "festival:nobody", "nope:x", "kal"],
 )
 def test_bad_voice_is_a_clear_error(voice):
     with pytest.raises(SpeechEngineError, match="voice|engine"):

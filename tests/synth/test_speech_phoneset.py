@@ -20,9 +20,19 @@ from selftalk.synth.speech.timing import check_phones, tidy_phones
 @pytest.mark.parametrize(
     ("ipa", "expected"),
     [
-        ("b", ("B",)), ("ɑːɹ", ("AA", "R")), ("aɪ", ("AY",)), ("tʃ", ("CH",)), ("dʒ", ("JH",)),
-        ("ˈoʊ", ("OW",)), ("n̩", ("AH", "N")), ("", ("SIL",)), ("a:", ("AA",)), ("t̪", ("T",)),
-        ("ɚ", ("ER",)), ("ʊə", ("UH", "AH")), ("aa", ("AA",)),
+        ("b", ("B",)),
+        ("ɑːɹ", ("AA", "R")),
+        ("aɪ", ("AY",)),
+        ("tʃ", ("CH",)),
+        ("dʒ", ("JH",)),
+        ("ˈoʊ", ("OW",)),
+        ("n̩", ("AH", "N")),
+        ("", ("SIL",)),
+        ("a:", ("AA",)),
+        ("t̪", ("T",)),
+        ("ɚ", ("ER",)),
+        ("ʊə", ("UH", "AH")),
+        ("aa", ("AA",)),
     ],
 )
 def test_ipa_to_arpabet(ipa, expected):
@@ -61,7 +71,13 @@ def test_split_interval_weights_vowels_twice():
 
 
 def test_tidy_phones_fills_gaps_and_covers_duration():
-    raw = [("B", 0.005, 0.1), ("AA", 0.1, 0.3), ("SIL", 0.3, 0.35), ("SIL", 0.35, 0.4), ("B", 0.5, 0.6)]
+    raw = [
+        ("B", 0.005, 0.1),
+        ("AA", 0.1, 0.3),
+        ("SIL", 0.3, 0.35),
+        ("SIL", 0.35, 0.4),
+        ("B", 0.5, 0.6),
+    ]
     phones = tidy_phones(raw, 1.0)
     check_phones(phones, 1.0)
     assert [p.phone for p in phones] == ["B", "AA", "SIL", "B", "SIL"]
@@ -73,7 +89,11 @@ def test_tidy_phones_fills_gaps_and_covers_duration():
 def test_tidy_phones_clips_overlaps_and_past_the_end():
     phones = tidy_phones([("M", 0.0, 0.5), ("IY", 0.4, 0.9), ("T", 0.9, 1.4)], 1.0)
     check_phones(phones, 1.0)
-    assert [(p.phone, p.start, p.end) for p in phones] == [("M", 0.0, 0.5), ("IY", 0.5, 0.9), ("T", 0.9, 1.0)]
+    assert [(p.phone, p.start, p.end) for p in phones] == [
+        ("M", 0.0, 0.5),
+        ("IY", 0.5, 0.9),
+        ("T", 0.9, 1.0),
+    ]
 
 
 def test_tidy_phones_empty_is_silence():

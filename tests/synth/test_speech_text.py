@@ -17,10 +17,13 @@ from selftalk.synth.text import (
 
 def test_words_for_alignment():
     text = "Press 1, then #. 21st of 1,205 * 3.5 you'd [beep] (note) Call-Forward <tone>"
-    assert words_for_alignment(text) == (
-        "press one then pound twenty first of one thousand two hundred five star three point"
-        " five you'd call forward"
-    ).split()
+    assert (
+        words_for_alignment(text)
+        == (
+            "press one then pound twenty first of one thousand two hundred five star three point"
+            " five you'd call forward"
+        ).split()
+    )
     assert words_for_alignment("3D audio") == ["three", "d", "audio"]
     assert words_for_alignment("[ascending tones]") == []
 

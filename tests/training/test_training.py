@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from toy_data import make_toy_dataset
 
 from selftalk.config import apply_overrides, preset
 from selftalk.training import checkpoint as checkpoint_module
 from selftalk.training.checkpoint import checkpoint_path
 from selftalk.training.run import train
-from toy_data import make_toy_dataset
 
 
 def tiny_config(**train):
@@ -36,7 +36,10 @@ def test_loss_goes_down(toy, tmp_path):
     run = tmp_path / "run"
     train(tiny_config(epochs=12, batch_size=1), data_dir=toy, run_dir=run, progress=False)
     steps = [r for r in records(run) if "train/loss" in r]
-    first, last = np.mean([r["train/rec"] for r in steps[:5]]), np.mean([r["train/rec"] for r in steps[-5:]])
+    first, last = (
+        np.mean([r["train/rec"] for r in steps[:5]]),
+        np.mean([r["train/rec"] for r in steps[-5:]]),
+    )
     assert last < 0.5 * first, (first, last)
     vals = [r["val/loss"] for r in records(run) if "val/loss" in r]
     assert len(vals) == 12 and vals[-1] < vals[0]
@@ -57,7 +60,8 @@ def test_validation_loss_is_the_mean_over_the_whole_split(toy, tmp_path):
     logged = [r for r in records(run) if "val/rec" in r][-1]
     model = SelfTalk.from_pretrained(checkpoint_path(run) / "model")
     recognizer = SpeechRecognizer.from_config(
-        apply_overrides(trainer.config.recognizer, {"pretrained": str(run / "recognizer")}))
+        apply_overrides(trainer.config.recognizer, {"pretrained": str(run / "recognizer")})
+    )
     diagram = CommutativeDiagram(model, recognizer, trainer.config.loss).eval()
     val = TalkingFaceDataset(toy, "val")
     with torch.no_grad():
@@ -72,8 +76,14 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(toy, tmp_path, st
     train(tiny_config(), data_dir=toy, run_dir=straight, progress=False)
     train(tiny_config(max_steps=stop_after), data_dir=toy, run_dir=interrupted, progress=False)
     assert json.loads((interrupted / "checkpoints/latest.json").read_text())["step"] == stop_after
-    train(None, data_dir=toy, run_dir=interrupted, resume=True,
-          resume_overrides={"train": {"max_steps": 0}}, progress=False)
+    train(
+        None,
+        data_dir=toy,
+        run_dir=interrupted,
+        resume=True,
+        resume_overrides={"train": {"max_steps": 0}},
+        progress=False,
+    )
     a, b = weights(straight), weights(interrupted)
     assert a.keys() == b.keys()
     for key in a:
@@ -91,21 +101,35 @@ def test_a_run_killed_mid_checkpoint_keeps_the_previous_one(toy, tmp_path, monke
 
     monkeypatch.setattr(checkpoint_module, "_flatten_optimizer", crash)
     with pytest.raises(KeyboardInterrupt):
-        train(None, data_dir=toy, run_dir=run, resume=True,
-              resume_overrides={"train": {"epochs": 2}}, progress=False)
+        train(
+            None,
+            data_dir=toy,
+            run_dir=run,
+            resume=True,
+            resume_overrides={"train": {"epochs": 2}},
+            progress=False,
+        )
     monkeypatch.undo()
     assert checkpoint_path(run) == before
     for key, value in weights(run).items():
         assert torch.equal(value, saved[key])
-    train(None, data_dir=toy, run_dir=run, resume=True,
-          resume_overrides={"train": {"epochs": 2}}, progress=False)
+    train(
+        None,
+        data_dir=toy,
+        run_dir=run,
+        resume=True,
+        resume_overrides={"train": {"epochs": 2}},
+        progress=False,
+    )
     assert json.loads((run / "checkpoints/latest.json").read_text())["epoch"] == 2
 
 
 def test_recognizer_cache_gives_the_same_losses(toy, tmp_path):
     cached, direct = tmp_path / "c", tmp_path / "d"
     train(tiny_config(epochs=1), data_dir=toy, run_dir=cached, progress=False)
-    train(tiny_config(epochs=1, cache_recognizer=False), data_dir=toy, run_dir=direct, progress=False)
+    train(
+        tiny_config(epochs=1, cache_recognizer=False), data_dir=toy, run_dir=direct, progress=False
+    )
     a, b = records(cached), records(direct)
     for ra, rb in zip(a, b):
         for key in ra:
@@ -132,8 +156,13 @@ def _free_port() -> int:
 
 
 def _ddp_worker(rank, world, port, toy, run_dir, config):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
-                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        WORLD_SIZE=str(world),
+        LOCAL_RANK=str(rank),
+    )
     torch.set_num_threads(1)
     train(config, data_dir=toy, run_dir=run_dir, device="cpu", progress=False)
 
@@ -159,7 +188,7 @@ def test_two_processes_on_gloo_match_one_process(toy, tmp_path):
             continue  # see below
         if key.endswith("in_proj_bias"):  # keep the query and value thirds, drop the key third
             third = len(x) // 3
-            x, y = torch.cat([x[:third], x[2 * third:]]), torch.cat([y[:third], y[2 * third:]])
+            x, y = torch.cat([x[:third], x[2 * third :]]), torch.cat([y[:third], y[2 * third :]])
         # A bias added to every attention key has a true gradient of 0 (softmax ignores it);
         # Adam turns the rounding noise left in it into full-size steps, differently per run.
         # Everything else agrees to float32 rounding, measured relative to the tensor's size.

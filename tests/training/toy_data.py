@@ -21,8 +21,11 @@ def grid_mesh(n: int = N_VERTICES) -> tuple[np.ndarray, np.ndarray]:
     side = int(np.sqrt(n))
     ys, xs = np.divmod(np.arange(n), side)
     vertices = np.stack([xs, ys, np.zeros(n)], 1).astype(np.float32) * 0.01
-    faces = [(r * side + c, r * side + c + 1, (r + 1) * side + c)
-             for r in range(side - 1) for c in range(side - 1)]
+    faces = [
+        (r * side + c, r * side + c + 1, (r + 1) * side + c)
+        for r in range(side - 1)
+        for c in range(side - 1)
+    ]
     return vertices, np.asarray(faces)
 
 
@@ -32,8 +35,9 @@ def toy_clip(rng: np.random.Generator, seconds: float, fps: float):
     t = np.arange(n) / RATE
     bursts = rng.uniform(0, seconds, 4)
     envelope = sum(np.exp(-((t - b) ** 2) / 0.005) for b in bursts)
-    audio = (envelope * np.sin(2 * np.pi * rng.uniform(150, 300) * t)
-             + 0.01 * rng.standard_normal(n)).astype(np.float32)
+    audio = (
+        envelope * np.sin(2 * np.pi * rng.uniform(150, 300) * t) + 0.01 * rng.standard_normal(n)
+    ).astype(np.float32)
     frames = int(seconds * fps)
     frame_env = np.interp(np.arange(frames) / fps, t, envelope)
     offsets = np.zeros((frames, N_VERTICES, 3), np.float32)
@@ -42,8 +46,15 @@ def toy_clip(rng: np.random.Generator, seconds: float, fps: float):
     return audio, offsets
 
 
-def make_toy_dataset(root: str | Path, *, subjects: int = 3, sentences: int = 4, fps: float = 30.0,
-                     file_fps: float = 60.0, seed: int = 0) -> Path:
+def make_toy_dataset(
+    root: str | Path,
+    *,
+    subjects: int = 3,
+    sentences: int = 4,
+    fps: float = 30.0,
+    file_fps: float = 60.0,
+    seed: int = 0,
+) -> Path:
     rng = np.random.default_rng(seed)
     root = Path(root)
     writer = DatasetWriter(root, name="toy", fps=fps, file_fps=file_fps)
@@ -57,17 +68,25 @@ def make_toy_dataset(root: str | Path, *, subjects: int = 3, sentences: int = 4,
             audio, offsets = toy_clip(rng, rng.uniform(0.6, 1.1), file_fps)
             motion = (templates[subject] + offsets).reshape(len(offsets), -1)
             words = " ".join(rng.choice(["BA", "MO", "PI", "FU"], size=3))
-            writer.write_clip(subject, f"s{k:02d}", audio=audio, sample_rate=RATE, vertices=motion,
-                              info={"transcript": words})
+            writer.write_clip(
+                subject,
+                f"s{k:02d}",
+                audio=audio,
+                sample_rate=RATE,
+                vertices=motion,
+                info={"transcript": words},
+            )
     writer.write_templates(templates)
     writer.write_mesh(mesh, faces)
     writer.write_regions(lip=LIPS, upper_face=UPPER)
     names = [f"toy{s}" for s in range(subjects)]
-    writer.write_splits({
-        "train": {n: [f"s{k:02d}" for k in range(sentences - 1)] for n in names},
-        "val": {n: [f"s{sentences - 1:02d}"] for n in names[: max(1, subjects - 1)][:2]},
-        "test": {names[-1]: [f"s{sentences - 1:02d}"]},
-    })
+    writer.write_splits(
+        {
+            "train": {n: [f"s{k:02d}" for k in range(sentences - 1)] for n in names},
+            "val": {n: [f"s{sentences - 1:02d}"] for n in names[: max(1, subjects - 1)][:2]},
+            "test": {names[-1]: [f"s{sentences - 1:02d}"]},
+        }
+    )
     writer.finish()
     assert step >= 1
     return root

@@ -11,24 +11,33 @@ def register(subparsers) -> None:
 
     kinds = "\n".join(f"  {suffix:6} {what}" for suffix, what in OUTPUTS.items())
     parser = subparsers.add_parser(
-        "animate", help="animate a face from speech (bundled model by default)",
+        "animate",
+        help="animate a face from speech (bundled model by default)",
         description="Animate a face from speech in any common format, of any length, offline. "
-                    "The output type follows the suffix of -o:\n" + kinds,
+        "The output type follows the suffix of -o:\n" + kinds,
         epilog="examples:\n"
-               "  selftalk animate speech.wav                 # → speech.mp4\n"
-               "  selftalk animate talk.m4a -o talk.glb       # for three.js / Blender\n"
-               "  selftalk animate talk.mp3 -o talk.csv       # ARKit curves (Live Link Face)\n"
-               "  selftalk animate talk.wav --run runs/voca --subject FaceTalk_170809_00138_TA "
-               "-o talk.npy",
+        "  selftalk animate speech.wav                 # → speech.mp4\n"
+        "  selftalk animate talk.m4a -o talk.glb       # for three.js / Blender\n"
+        "  selftalk animate talk.mp3 -o talk.csv       # ARKit curves (Live Link Face)\n"
+        "  selftalk animate talk.wav --run runs/voca --subject FaceTalk_170809_00138_TA "
+        "-o talk.npy",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("audio", metavar="AUDIO", help="speech: wav, flac, mp3, ogg, m4a, …")
-    parser.add_argument("-o", "--output", metavar="OUT",
-                        help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)",
+    )
     add_model_arguments(parser)
     parser.add_argument("--size", type=int, default=512, help="video width and height (512)")
-    parser.add_argument("--window", type=float, default=20.0,
-                        help="seconds of audio per model pass; longer audio is cross-faded (20)")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=20.0,
+        help="seconds of audio per model pass; longer audio is cross-faded (20)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -40,10 +49,20 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     output_path(args.audio, args.output)  # reject a bad suffix before loading anything
-    loaded = load_model(model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint,
-                        device=args.device)
-    result = animate(loaded, args.audio, args.output, subject=args.subject,
-                     template_path=args.template, window=args.window, size=args.size)
-    print(f"{result.path}: {len(result.motion)} frames at {result.fps:g} fps for "
-          f"{result.seconds:.1f} s of audio ({time.perf_counter() - start:.1f} s)")
+    loaded = load_model(
+        model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint, device=args.device
+    )
+    result = animate(
+        loaded,
+        args.audio,
+        args.output,
+        subject=args.subject,
+        template_path=args.template,
+        window=args.window,
+        size=args.size,
+    )
+    print(
+        f"{result.path}: {len(result.motion)} frames at {result.fps:g} fps for "
+        f"{result.seconds:.1f} s of audio ({time.perf_counter() - start:.1f} s)"
+    )
     return 0

@@ -18,26 +18,49 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("checkpoint", help="the release's .pth file (a plain state dict)")
-    parser.add_argument("--preset", required=True,
-                        help="architecture of the checkpoint: vocaset-official or biwi-official")
-    parser.add_argument("--lips", required=True, metavar="LIP_FILE",
-                        help="lip vertex list the checkpoint was trained with: FLAME_masks.pkl "
-                             "(VOCASET, region 'lips'), BIWI_lip.pkl (BIWI), or a .txt/.npy "
-                             "index list")
-    parser.add_argument("--lip-key", default="lips",
-                        help="region to read when LIP_FILE is a dict of regions")
-    parser.add_argument("--mesh", help="mesh (.ply/.obj) of the topology, kept as the model's "
-                                       "neutral face and triangles so it can be rendered")
-    parser.add_argument("--templates", help="subject templates (templates.pkl of VOCASET/BIWI, or "
-                                            ".npz), kept so `--subject NAME` picks one")
-    parser.add_argument("--set", dest="assignments", action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="override a config value of the preset (repeatable)")
-    parser.add_argument("--no-recognizer", action="store_true",
-                        help="check but do not write the recognizer (inference does not need it; "
-                             "saves about 1.2 GB)")
-    parser.add_argument("-o", "--output", required=True, metavar="MODEL_DIR",
-                        help="model directory to write")
+    parser.add_argument(
+        "--preset",
+        required=True,
+        help="architecture of the checkpoint: vocaset-official or biwi-official",
+    )
+    parser.add_argument(
+        "--lips",
+        required=True,
+        metavar="LIP_FILE",
+        help="lip vertex list the checkpoint was trained with: FLAME_masks.pkl "
+        "(VOCASET, region 'lips'), BIWI_lip.pkl (BIWI), or a .txt/.npy "
+        "index list",
+    )
+    parser.add_argument(
+        "--lip-key", default="lips", help="region to read when LIP_FILE is a dict of regions"
+    )
+    parser.add_argument(
+        "--mesh",
+        help="mesh (.ply/.obj) of the topology, kept as the model's "
+        "neutral face and triangles so it can be rendered",
+    )
+    parser.add_argument(
+        "--templates",
+        help="subject templates (templates.pkl of VOCASET/BIWI, or "
+        ".npz), kept so `--subject NAME` picks one",
+    )
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value of the preset (repeatable)",
+    )
+    parser.add_argument(
+        "--no-recognizer",
+        action="store_true",
+        help="check but do not write the recognizer (inference does not need it; "
+        "saves about 1.2 GB)",
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="MODEL_DIR", help="model directory to write"
+    )
     parser.set_defaults(run=run)
 
 
@@ -58,23 +81,35 @@ def run(args: argparse.Namespace) -> int:
     lips = read_indices(args.lips, key=args.lip_key)
     mesh = read_mesh(args.mesh) if args.mesh else None
     if mesh is not None and len(mesh.vertices) != config.model.n_vertices:
-        raise InputError(args.mesh, f"the mesh has {len(mesh.vertices)} vertices; the model "
-                                    f"animates {config.model.n_vertices}")
+        raise InputError(
+            args.mesh,
+            f"the mesh has {len(mesh.vertices)} vertices; the model "
+            f"animates {config.model.n_vertices}",
+        )
     templates = read_templates(args.templates) if args.templates else None
     for subject, template in (templates or {}).items():
         if len(template) != config.model.n_vertices:
-            raise InputError(args.templates, f"the template of {subject!r} has {len(template)} "
-                                             f"vertices; the model animates {config.model.n_vertices}")
+            raise InputError(
+                args.templates,
+                f"the template of {subject!r} has {len(template)} "
+                f"vertices; the model animates {config.model.n_vertices}",
+            )
     state = load_official_state(args.checkpoint)
     imported = import_official(
-        state, config.model, lips, recognizer=config.recognizer,
-        keep_recognizer=not args.no_recognizer, source=args.checkpoint,
+        state,
+        config.model,
+        lips,
+        recognizer=config.recognizer,
+        keep_recognizer=not args.no_recognizer,
+        source=args.checkpoint,
     )
     del state
     save_imported(imported, args.output, mesh=mesh, templates=templates, source=args.checkpoint)
     n_params = sum(p.numel() for p in imported.model.parameters())
     note = "" if args.preset in OFFICIAL_PRESETS else " (not an official preset)"
-    print(f"wrote {args.output}: {args.preset}{note} model, {n_params / 1e6:.1f} M parameters, "
-          f"{imported.model.config.n_lip_vertices} lip vertices"
-          + ("" if args.no_recognizer else f"; recognizer in {args.output}/recognizer"))
+    print(
+        f"wrote {args.output}: {args.preset}{note} model, {n_params / 1e6:.1f} M parameters, "
+        f"{imported.model.config.n_lip_vertices} lip vertices"
+        + ("" if args.no_recognizer else f"; recognizer in {args.output}/recognizer")
+    )
     return 0

@@ -16,9 +16,11 @@ def register(subparsers) -> None:
     p.add_argument("audio", help="speech audio file (wav, flac, mp3, …)")
     words = p.add_mutually_exclusive_group(required=True)
     words.add_argument("--text", help="what is said (forced alignment)")
-    words.add_argument("--recognize-phones", action="store_true",
-                       help="no transcript: recognise phones from the audio alone (a weaker, "
-                            "non-neural baseline)")
+    words.add_argument(
+        "--recognize-phones",
+        action="store_true",
+        help="no transcript: recognise phones from the audio alone (a weaker, non-neural baseline)",
+    )
     p.add_argument("-o", "--output", required=True, help="output .npy of (T, V, 3) vertices")
     p.add_argument(
         "--subject",
@@ -40,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.synth.lipsync import lipsync, lipsync_without_text, write_weights
 
     if args.recognize_phones:
-        result = lipsync_without_text(args.audio, fps=args.fps, subject=args.subject,
-                                      seed=args.seed)
+        result = lipsync_without_text(
+            args.audio, fps=args.fps, subject=args.subject, seed=args.seed
+        )
     else:
         result = lipsync(args.audio, args.text, fps=args.fps, subject=args.subject, seed=args.seed)
     from selftalk.io import save_npy

@@ -79,10 +79,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="lip-reading transcripts, {clip: text}: enables CER",
     )
     reader = parser.add_mutually_exclusive_group()
-    reader.add_argument("--model", metavar="MODEL_DIR",
-                        help="read the predicted lips with this model's lip reader: enables CER")
-    reader.add_argument("--run", dest="run_dir", metavar="RUN_DIR",
-                        help="like --model, with a training run's best checkpoint")
+    reader.add_argument(
+        "--model",
+        metavar="MODEL_DIR",
+        help="read the predicted lips with this model's lip reader: enables CER",
+    )
+    reader.add_argument(
+        "--run",
+        dest="run_dir",
+        metavar="RUN_DIR",
+        help="like --model, with a training run's best checkpoint",
+    )
     parser.add_argument(
         "--references",
         type=Path,
@@ -129,7 +136,9 @@ def run(args: argparse.Namespace) -> int:
     hypotheses = _read_texts(args.hypotheses) if args.hypotheses else None
     if args.model or args.run_dir:
         if hypotheses is not None:
-            raise InputError(args.hypotheses, "give --hypotheses or a lip reader (--model/--run), not both")
+            raise InputError(
+                args.hypotheses, "give --hypotheses or a lip reader (--model/--run), not both"
+            )
         from selftalk.inference.lipread import read_predictions
         from selftalk.inference.loading import load_model
 

@@ -7,9 +7,10 @@ import argparse
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "test", help="predict every clip of a dataset split",
+        "test",
+        help="predict every clip of a dataset split",
         description="Write one (frames × vertices × 3) .npy per clip of the split, named after "
-                    "the clip, for `selftalk metrics`.",
+        "the clip, for `selftalk metrics`.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", dest="run_dir", metavar="RUN_DIR", help="a training run")
@@ -18,8 +19,12 @@ def register(subparsers) -> None:
     parser.add_argument("--data", required=True, metavar="DATA_DIR")
     parser.add_argument("--split", default="test")
     parser.add_argument("-o", "--output", required=True, metavar="PRED_DIR")
-    parser.add_argument("--frames", choices=("gt", "audio"), default="gt",
-                        help="frame count: the ground truth's (default) or the audio's")
+    parser.add_argument(
+        "--frames",
+        choices=("gt", "audio"),
+        default="gt",
+        help="frame count: the ground truth's (default) or the audio's",
+    )
     parser.add_argument("--device", default="cpu")
     parser.set_defaults(run=run)
 
@@ -27,8 +32,15 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from selftalk.inference.evaluate import predict_split
 
-    written = predict_split(model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint,
-                            data_dir=args.data, split=args.split, out_dir=args.output,
-                            frames=args.frames, device=args.device)
+    written = predict_split(
+        model_dir=args.model,
+        run_dir=args.run_dir,
+        checkpoint=args.checkpoint,
+        data_dir=args.data,
+        split=args.split,
+        out_dir=args.output,
+        frames=args.frames,
+        device=args.device,
+    )
     print(f"wrote {written} predictions to {args.output}")
     return 0

@@ -7,22 +7,32 @@ import argparse
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train-recognizer", help="train a small wav2vec 2.0 CTC recognizer from scratch",
+        "train-recognizer",
+        help="train a small wav2vec 2.0 CTC recognizer from scratch",
         description="Train the speech recognizer SelfTalk's diagram needs when no pretrained one "
-                    "is available: on a SynthTalk corpus's training split, extra TTS sentences "
-                    "and the recorded prompts it does not hold out, with augmentation. Writes a "
-                    "Hugging Face Wav2Vec2ForCTC directory.",
+        "is available: on a SynthTalk corpus's training split, extra TTS sentences "
+        "and the recorded prompts it does not hold out, with augmentation. Writes a "
+        "Hugging Face Wav2Vec2ForCTC directory.",
         epilog="example:\n  selftalk synth data/synth && "
-               "selftalk train-recognizer --data data/synth --out models/recognizer --tts 3000",
+        "selftalk train-recognizer --data data/synth --out models/recognizer --tts 3000",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="e.g. lr=5e-4 max_steps=20000 encoder.num_layers=4")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="e.g. lr=5e-4 max_steps=20000 encoder.num_layers=4",
+    )
     parser.add_argument("--data", required=True, metavar="SYNTH_DIR", help="a SynthTalk corpus")
     parser.add_argument("--out", required=True, metavar="DIR")
     parser.add_argument("--config", action="append", default=[], metavar="YAML")
-    parser.add_argument("--tts", type=int, default=0, metavar="N",
-                        help="extra generated sentences, spoken by voices the corpus does not hold out")
+    parser.add_argument(
+        "--tts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="extra generated sentences, spoken by voices the corpus does not hold out",
+    )
     parser.add_argument("--no-recorded", action="store_true", help="leave out the recorded prompts")
     parser.add_argument("--val-split", default="val", help="split that selects the best weights")
     parser.add_argument("--report-splits", nargs="*", default=["test_voices", "test_recorded"])
@@ -55,18 +65,30 @@ def run(args: argparse.Namespace) -> int:
                 prompts.add(prompt)
     examples = sd.dataset_examples(args.data, "train")
     if args.tts:
-        examples += sd.tts_examples(out / "tts", args.tts, exclude_voices=voices,
-                                    seed=config.seed, progress=not args.no_progress)
+        examples += sd.tts_examples(
+            out / "tts",
+            args.tts,
+            exclude_voices=voices,
+            seed=config.seed,
+            progress=not args.no_progress,
+        )
     if not args.no_recorded:
         examples += sd.recorded_examples(prompts)
     train_set = sd.SpeechSet(examples)
-    eval_sets = {name: sd.SpeechSet(sd.dataset_examples(args.data, name))
-                 for name in [args.val_split, *args.report_splits] if name in splits}
-    print(f"training on {len(train_set)} utterances ({train_set.seconds / 60:.1f} min); "
-          f"evaluating on {', '.join(f'{k} ({len(v)})' for k, v in eval_sets.items())}")
+    eval_sets = {
+        name: sd.SpeechSet(sd.dataset_examples(args.data, name))
+        for name in [args.val_split, *args.report_splits]
+        if name in splits
+    }
+    print(
+        f"training on {len(train_set)} utterances ({train_set.seconds / 60:.1f} min); "
+        f"evaluating on {', '.join(f'{k} ({len(v)})' for k, v in eval_sets.items())}"
+    )
     model = train_recognizer(config, train_set, eval_sets, out, progress=not args.no_progress)
     scores = evaluate(model, eval_sets)
-    write_json(out / "report.json", {"train_utterances": len(train_set),
-                                     "train_minutes": train_set.seconds / 60, **scores})
+    write_json(
+        out / "report.json",
+        {"train_utterances": len(train_set), "train_minutes": train_set.seconds / 60, **scores},
+    )
     print("  ".join(f"{k} {v:.3f}" for k, v in scores.items()))
     return 0

@@ -17,10 +17,18 @@ from selftalk.errors import InputError
 # (module, name) pairs a data pickle may reference. Python 2 pickles (latin-1) and numpy 1.x
 # and 2.x module paths are covered.
 _ALLOWED = {
-    ("builtins", "dict"), ("builtins", "list"), ("builtins", "tuple"), ("builtins", "set"),
-    ("builtins", "frozenset"), ("builtins", "bytearray"), ("builtins", "complex"),
-    ("__builtin__", "set"), ("__builtin__", "frozenset"), ("__builtin__", "bytearray"),
-    ("__builtin__", "complex"), ("collections", "OrderedDict"),
+    ("builtins", "dict"),
+    ("builtins", "list"),
+    ("builtins", "tuple"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "bytearray"),
+    ("builtins", "complex"),
+    ("__builtin__", "set"),
+    ("__builtin__", "frozenset"),
+    ("__builtin__", "bytearray"),
+    ("__builtin__", "complex"),
+    ("collections", "OrderedDict"),
     # Python 3 writes bytes in protocol <= 2 as _codecs.encode(text, "latin1").
     ("_codecs", "encode"),
 }

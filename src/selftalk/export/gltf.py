@@ -131,7 +131,7 @@ def glb_bytes(
         bounds=False,
     )
     targets = []
-    for k, target in enumerate(basis.targets):
+    for target in basis.targets:
         # normal deltas linearised at weight 1, so lighting follows the shape in viewers
         delta_normals = normals_of(basis.base + target) - base_normals
         targets.append(

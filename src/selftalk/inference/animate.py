@@ -15,7 +15,6 @@ from selftalk.inference.predict import predict_motion
 from selftalk.io import save_npy
 
 
-
 @dataclass(kw_only=True)
 class Animation:
     """What :func:`animate` made: the output path, the motion and its frame rate."""
@@ -30,8 +29,7 @@ def output_path(audio: str | Path, output: str | Path | None) -> Path:
     """``output``, or an ``.mp4`` beside the audio; the suffix must be one of :data:`OUTPUTS`."""
     path = Path(output) if output is not None else Path(audio).with_suffix(".mp4")
     if path.suffix.lower() not in OUTPUTS:
-        raise InputError(path, f"unknown output type {path.suffix!r} "
-                               f"(use {', '.join(OUTPUTS)})")
+        raise InputError(path, f"unknown output type {path.suffix!r} (use {', '.join(OUTPUTS)})")
     return path
 
 
@@ -51,14 +49,21 @@ def animate(
     audio = load_audio(audio_path)
     motion = predict_motion(loaded.model, audio, template, window=window)
     fps = loaded.model.config.fps
-    write_motion(path, motion, audio=audio, fps=fps, faces=loaded.faces, template=template,
-                 size=size)
+    write_motion(
+        path, motion, audio=audio, fps=fps, faces=loaded.faces, template=template, size=size
+    )
     return Animation(path=path, motion=motion, fps=fps, seconds=len(audio) / SAMPLE_RATE)
 
 
 def write_motion(
-    path: Path, motion: np.ndarray, *, audio: np.ndarray, fps: float,
-    faces: np.ndarray | None, template: np.ndarray, size: int = 512,
+    path: Path,
+    motion: np.ndarray,
+    *,
+    audio: np.ndarray,
+    fps: float,
+    faces: np.ndarray | None,
+    template: np.ndarray,
+    size: int = 512,
 ) -> None:
     """Write (T, V, 3) ``motion`` as ``.npy``, ``.mp4``, ``.glb`` or ARKit ``.csv``/``.json``."""
     suffix = path.suffix.lower()
@@ -70,13 +75,19 @@ def write_motion(
 
         basis = bundled_basis()
         if basis.deltas.shape[1] != motion.shape[1]:
-            raise InputError(path, "ARKit curves need a blendshape basis on this model's "
-                                   "topology: write .npy and use `selftalk export --basis`")
+            raise InputError(
+                path,
+                "ARKit curves need a blendshape basis on this model's "
+                "topology: write .npy and use `selftalk export --basis`",
+            )
         export_arkit(path, motion, fps=fps, basis=basis, neutral=template)
         return
     if faces is None:
-        raise InputError(path, "the model directory has no mesh.ply, so there are no faces to "
-                               "draw: write .npy instead, or add the mesh to the model directory")
+        raise InputError(
+            path,
+            "the model directory has no mesh.ply, so there are no faces to "
+            "draw: write .npy instead, or add the mesh to the model directory",
+        )
     if suffix == ".glb":
         from selftalk.export.gltf import write_glb
 
@@ -85,5 +96,12 @@ def write_motion(
         from selftalk.render.movie import render_video
         from selftalk.render.options import RenderOptions
 
-        render_video(motion, faces, out=path, fps=fps, audio=audio, template=template,
-                     options=RenderOptions(width=size, height=size))
+        render_video(
+            motion,
+            faces,
+            out=path,
+            fps=fps,
+            audio=audio,
+            template=template,
+            options=RenderOptions(width=size, height=size),
+        )

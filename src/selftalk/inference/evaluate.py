@@ -13,8 +13,16 @@ from selftalk.io import save_npy
 
 @torch.no_grad()
 def predict_split(
-    *, data_dir: str | Path, split: str, out_dir: str | Path, model_dir=None, run_dir=None,
-    checkpoint: str = "best", frames: str = "gt", device: str = "cpu", progress: bool = True,
+    *,
+    data_dir: str | Path,
+    split: str,
+    out_dir: str | Path,
+    model_dir=None,
+    run_dir=None,
+    checkpoint: str = "best",
+    frames: str = "gt",
+    device: str = "cpu",
+    progress: bool = True,
 ) -> int:
     """Write ``out_dir/{clip}.npy`` (T, V, 3) for each clip of ``split``; returns the count.
 

@@ -25,8 +25,9 @@ def read_lips(model: SelfTalk, motion: np.ndarray, template: np.ndarray) -> str:
     return decode_ids(labels[0, : lengths[0]])
 
 
-def read_predictions(model: SelfTalk, pred_dir: str | Path, data_dir: str | Path,
-                     split: str) -> dict[str, str]:
+def read_predictions(
+    model: SelfTalk, pred_dir: str | Path, data_dir: str | Path, split: str
+) -> dict[str, str]:
     """Lip-reading transcripts of ``pred_dir/{clip}.npy`` for the clips of a split."""
     from selftalk.metrics.evaluate import load_prediction
     from selftalk.metrics.groundtruth import EvaluationData

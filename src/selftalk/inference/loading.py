@@ -38,7 +38,9 @@ class LoadedModel:
     def faces(self) -> np.ndarray | None:
         return None if self.mesh is None else self.mesh.faces
 
-    def template(self, *, subject: str | None = None, mesh_path: str | Path | None = None) -> np.ndarray:
+    def template(
+        self, *, subject: str | None = None, mesh_path: str | Path | None = None
+    ) -> np.ndarray:
         """(V, 3) neutral face: from ``mesh_path``, a named ``subject``, or the default one."""
         n = self.model.config.n_vertices
         if mesh_path is not None:
@@ -59,8 +61,12 @@ class LoadedModel:
 
 
 def load_model(
-    *, model_dir: str | Path | None = None, run_dir: str | Path | None = None,
-    checkpoint: str = "best", device: str = "cpu", lite: bool = True,
+    *,
+    model_dir: str | Path | None = None,
+    run_dir: str | Path | None = None,
+    checkpoint: str = "best",
+    device: str = "cpu",
+    lite: bool = True,
 ) -> LoadedModel:
     """Load ``model_dir``, the ``best``/``latest`` checkpoint of ``run_dir``, or the bundled model.
 
@@ -84,8 +90,12 @@ def load_model(
         if model_dir is None and not (home / "config.json").is_file():
             raise InputError(home, "the bundled model is missing from this installation")
     model = SelfTalk.from_pretrained(weights_dir, device=device, lite=lite)
-    return LoadedModel(model=model, directory=home, templates=_templates(home),
-                       mesh=read_mesh(home / "mesh.ply") if (home / "mesh.ply").is_file() else None)
+    return LoadedModel(
+        model=model,
+        directory=home,
+        templates=_templates(home),
+        mesh=read_mesh(home / "mesh.ply") if (home / "mesh.ply").is_file() else None,
+    )
 
 
 def _templates(directory: Path) -> dict[str, np.ndarray]:

@@ -14,18 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from selftalk.errors import InputError
 from selftalk.data.layout import frame_step, read_templates
+from selftalk.errors import InputError
 from selftalk.io import read_json
 from selftalk.topology import read_indices
 
-
 NOT_A_DATASET = "no such file: is this a prepared dataset?"
+
 
 def subject_of(clip: str) -> str:
     """The subject of a clip named ``{subject}_{sentence}``: everything before the last ``_``."""
     return clip.rsplit("_", 1)[0]
-
 
 
 @dataclass(frozen=True)

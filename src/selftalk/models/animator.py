@@ -51,9 +51,7 @@ class FacialAnimator(nn.Module):
             self.audio_encoder.freeze_feature_encoder()
         enc = audio_encoder.config
         self.audio_rate = 16_000 / math.prod(enc.conv_stride)
-        self.stack = (
-            stack_factor(self.audio_rate, config.fps) if anim.alignment == "stack" else 1
-        )
+        self.stack = stack_factor(self.audio_rate, config.fps) if anim.alignment == "stack" else 1
         self.audio_feature_map = nn.Linear(enc.hidden_size * self.stack, anim.feature_dim)
         layer = nn.TransformerDecoderLayer(
             d_model=anim.feature_dim,

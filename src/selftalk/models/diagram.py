@@ -54,7 +54,9 @@ class CommutativeDiagram(nn.Module):
         self.recognizer = recognizer if weights.uses_diagram else None
         self.weights = weights
 
-    def recognizer_frames(self, frame_lengths: torch.Tensor, recognized: RecognizerOutput) -> torch.Tensor:
+    def recognizer_frames(
+        self, frame_lengths: torch.Tensor, recognized: RecognizerOutput
+    ) -> torch.Tensor:
         """(B,) recognizer frames spanning the same time as each clip's predicted frames."""
         rate = self.model.animator.audio_rate / self.model.config.fps
         span = torch.round(frame_lengths.to(torch.float64) * rate).to(torch.long)
@@ -81,5 +83,11 @@ class CommutativeDiagram(nn.Module):
             per_clip["ctc"] = ctc_loss(lips.logits, rec_lengths, labels, label_lengths)
         terms = {name: value.mean() for name, value in per_clip.items()}
         loss = sum(getattr(self.weights, name) * value for name, value in terms.items())
-        return DiagramOutput(loss=loss, terms=terms, per_clip=per_clip, motion=motion,
-                             lips=lips, recognized=recognized if self.recognizer else None)
+        return DiagramOutput(
+            loss=loss,
+            terms=terms,
+            per_clip=per_clip,
+            motion=motion,
+            lips=lips,
+            recognized=recognized if self.recognizer else None,
+        )

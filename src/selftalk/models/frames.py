@@ -60,9 +60,7 @@ def interpolate_frames(
     return out
 
 
-def stack_frames(
-    features: torch.Tensor, factor: int, out_lengths: torch.Tensor
-) -> torch.Tensor:
+def stack_frames(features: torch.Tensor, factor: int, out_lengths: torch.Tensor) -> torch.Tensor:
     """Concatenate groups of ``factor`` consecutive frames: (B, T, C) → (B, T', C·factor).
 
     Row i keeps its first ``out_lengths[i]`` groups (each must be complete); an odd frame at the

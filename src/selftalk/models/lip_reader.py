@@ -40,17 +40,24 @@ class LipReadingInterpreter(nn.Module):
         self.lip_map = nn.Linear(len(lip_indices) * 3, config.width)
         if config.architecture == "encoder":
             layer = nn.TransformerEncoderLayer(
-                d_model=config.width, nhead=config.num_heads, dim_feedforward=config.ff_dim,
-                dropout=config.dropout, batch_first=True,
+                d_model=config.width,
+                nhead=config.num_heads,
+                dim_feedforward=config.ff_dim,
+                dropout=config.dropout,
+                batch_first=True,
             )
             self.transformer = nn.TransformerEncoder(
                 layer, num_layers=config.num_layers, enable_nested_tensor=False
             )
         else:
             self.transformer = nn.Transformer(
-                d_model=config.width, nhead=config.num_heads,
-                num_encoder_layers=config.num_layers, num_decoder_layers=config.num_layers,
-                dim_feedforward=config.ff_dim, dropout=config.dropout, batch_first=True,
+                d_model=config.width,
+                nhead=config.num_heads,
+                num_encoder_layers=config.num_layers,
+                num_decoder_layers=config.num_layers,
+                dim_feedforward=config.ff_dim,
+                dropout=config.dropout,
+                batch_first=True,
             )
             # padded positions are masked anyway; nested tensors only add a prototype warning
             self.transformer.encoder.enable_nested_tensor = False
@@ -75,9 +82,13 @@ class LipReadingInterpreter(nn.Module):
             features = self.transformer(features, src_key_padding_mask=padding)
         else:
             features = self.transformer(
-                features, features, src_key_padding_mask=padding,
-                tgt_key_padding_mask=padding, memory_key_padding_mask=padding,
+                features,
+                features,
+                src_key_padding_mask=padding,
+                tgt_key_padding_mask=padding,
+                memory_key_padding_mask=padding,
             )
         features = features * mask[..., None]
-        return LipReaderOutput(features=features, logits=self.text_head(features),
-                               lengths=target_lengths)
+        return LipReaderOutput(
+            features=features, logits=self.text_head(features), lengths=target_lengths
+        )

@@ -113,9 +113,16 @@ def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
                 raise
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # unpickling refuses anything but tensors and containers
-        raise InputError(path, f"not a PyTorch state dict that can be read safely "
-                               f"({str(error).strip().splitlines()[0]})") from None
-    if isinstance(state, Mapping) and "state_dict" in state and isinstance(state["state_dict"], Mapping):
+        raise InputError(
+            path,
+            f"not a PyTorch state dict that can be read safely "
+            f"({str(error).strip().splitlines()[0]})",
+        ) from None
+    if (
+        isinstance(state, Mapping)
+        and "state_dict" in state
+        and isinstance(state["state_dict"], Mapping)
+    ):
         state = state["state_dict"]
     if not isinstance(state, Mapping) or not state:
         raise InputError(path, "expected a non-empty state dict (a mapping of names to tensors)")
@@ -125,26 +132,31 @@ def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
     return dict(state)
 
 
-def split_official_state(state: Mapping[str, torch.Tensor], *, source: str | Path = "checkpoint") -> OfficialWeights:
+def split_official_state(
+    state: Mapping[str, torch.Tensor], *, source: str | Path = "checkpoint"
+) -> OfficialWeights:
     """Rename a release state dict to our naming; keys no part claims are an error."""
     model: dict[str, torch.Tensor] = {}
     recognizer: dict[str, torch.Tensor] = {}
     unknown = []
     for key, value in state.items():
         if key.startswith("module."):  # saved from nn.DataParallel
-            key = key[len("module."):]
+            key = key[len("module.") :]
         if key.startswith(RECOGNIZER_PREFIX):
-            recognizer[key[len(RECOGNIZER_PREFIX):]] = value
+            recognizer[key[len(RECOGNIZER_PREFIX) :]] = value
             continue
         for official, ours in MODEL_PREFIXES:
             if key.startswith(official):
-                model[ours + key[len(official):]] = value
+                model[ours + key[len(official) :]] = value
                 break
         else:
             unknown.append(key)
     if unknown:
-        raise InputError(source, f"not a SelfTalk release checkpoint: {len(unknown)} unexpected "
-                                 f"key(s): {_sample(unknown)}")
+        raise InputError(
+            source,
+            f"not a SelfTalk release checkpoint: {len(unknown)} unexpected "
+            f"key(s): {_sample(unknown)}",
+        )
     return OfficialWeights(model=model, recognizer=recognizer)
 
 
@@ -152,7 +164,7 @@ def official_name(key: str) -> str:
     """Our key → the release's key (for messages)."""
     for official, ours in MODEL_PREFIXES:
         if key.startswith(ours):
-            return official + key[len(ours):]
+            return official + key[len(ours) :]
     return key
 
 
@@ -167,14 +179,17 @@ def offline_encoder(spec: SpeechEncoderConfig, where: str) -> SpeechEncoderConfi
         return spec
     if spec.pretrained == PAPER_RECOGNIZER:
         return xlsr53_large(pretrained=None)
-    raise ConfigError(f"{where}.pretrained is {spec.pretrained!r}: importing needs an architecture "
-                      "given by its fields (set it to null)")
+    raise ConfigError(
+        f"{where}.pretrained is {spec.pretrained!r}: importing needs an architecture "
+        "given by its fields (set it to null)"
+    )
 
 
 def import_config(config: ModelConfig) -> ModelConfig:
     """A copy of ``config`` whose audio encoder is built from fields, not downloaded."""
     animator = dataclasses.replace(
-        config.animator, encoder=offline_encoder(config.animator.encoder, "model.animator.encoder"))
+        config.animator, encoder=offline_encoder(config.animator.encoder, "model.animator.encoder")
+    )
     return dataclasses.replace(config, animator=animator)
 
 
@@ -227,17 +242,24 @@ def import_official(
     recognizer_state = _check_recognizer(hf_config, weights.recognizer, source)
     if not keep_recognizer:
         hf_config, recognizer_state = None, {}
-    return ImportedModel(model=model, recognizer_config=hf_config, recognizer_state=recognizer_state)
+    return ImportedModel(
+        model=model, recognizer_config=hf_config, recognizer_state=recognizer_state
+    )
 
 
 def _check_lips(weights: OfficialWeights, config: ModelConfig, lips: np.ndarray, source) -> None:
     lip_map = weights.model.get("lip_reader.lip_map.weight")
     if lip_map is not None and lip_map.ndim == 2 and lip_map.shape[1] != 3 * len(lips):
-        raise InputError(source, f"its lip_map reads {lip_map.shape[1] // 3} lip vertices but the "
-                                 f"lip file lists {len(lips)}")
+        raise InputError(
+            source,
+            f"its lip_map reads {lip_map.shape[1] // 3} lip vertices but the "
+            f"lip file lists {len(lips)}",
+        )
     if len(lips) != config.n_lip_vertices:
-        raise InputError(source, f"the lip file lists {len(lips)} vertices; the preset expects "
-                                 f"{config.n_lip_vertices}")
+        raise InputError(
+            source,
+            f"the lip file lists {len(lips)} vertices; the preset expects {config.n_lip_vertices}",
+        )
     if lips.min() < 0 or lips.max() >= config.n_vertices:
         raise InputError(source, f"a lip index falls outside the {config.n_vertices} vertices")
 
@@ -250,15 +272,22 @@ def _load_strict(model: SelfTalk, mapped: dict[str, torch.Tensor], source) -> No
     unexpected = [official_name(k) for k in mapped if k not in expected]
     if missing or unexpected:
         raise InputError(source, _mismatch_message(missing, unexpected))
-    wrong = [f"{official_name(k)} is {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
-             for k, v in mapped.items() if v.shape != expected[k].shape]
+    wrong = [
+        f"{official_name(k)} is {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
+        for k, v in mapped.items()
+        if v.shape != expected[k].shape
+    ]
     if wrong:
-        raise InputError(source, f"does not fit the preset: {len(wrong)} tensor(s) of the wrong "
-                                 f"shape: {_sample(wrong)}")
+        raise InputError(
+            source,
+            f"does not fit the preset: {len(wrong)} tensor(s) of the wrong shape: {_sample(wrong)}",
+        )
     model.load_state_dict(mapped, strict=True)
 
 
-def _check_recognizer(hf_config, tensors: dict[str, torch.Tensor], source) -> dict[str, torch.Tensor]:
+def _check_recognizer(
+    hf_config, tensors: dict[str, torch.Tensor], source
+) -> dict[str, torch.Tensor]:
     """Check the recognizer's tensors against the architecture; return them renamed to the
     weight-norm layout the installed transformers uses."""
     from transformers import Wav2Vec2ForCTC
@@ -270,11 +299,15 @@ def _check_recognizer(hf_config, tensors: dict[str, torch.Tensor], source) -> di
     unexpected = [RECOGNIZER_PREFIX + k for k in tensors if k not in expected]
     if missing or unexpected:
         raise InputError(source, "recognizer: " + _mismatch_message(missing, unexpected))
-    wrong = [f"{RECOGNIZER_PREFIX}{k} is {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
-             for k, v in tensors.items() if v.shape != expected[k].shape]
+    wrong = [
+        f"{RECOGNIZER_PREFIX}{k} is {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
+        for k, v in tensors.items()
+        if v.shape != expected[k].shape
+    ]
     if wrong:
-        raise InputError(source, f"recognizer: {len(wrong)} tensor(s) of the wrong shape: "
-                                 f"{_sample(wrong)}")
+        raise InputError(
+            source, f"recognizer: {len(wrong)} tensor(s) of the wrong shape: {_sample(wrong)}"
+        )
     return tensors
 
 
@@ -320,13 +353,19 @@ def save_imported(
     model = imported.model
     n = model.config.n_vertices
     if mesh is not None and len(mesh.vertices) != n:
-        raise InputError(source or directory, f"the mesh has {len(mesh.vertices)} vertices; the "
-                                              f"model animates {n}")
-    templates = {str(k): np.asarray(v, np.float32).reshape(-1, 3) for k, v in (templates or {}).items()}
+        raise InputError(
+            source or directory,
+            f"the mesh has {len(mesh.vertices)} vertices; the model animates {n}",
+        )
+    templates = {
+        str(k): np.asarray(v, np.float32).reshape(-1, 3) for k, v in (templates or {}).items()
+    }
     for subject, template in templates.items():
         if len(template) != n:
-            raise InputError(source or directory, f"the template of {subject!r} has {len(template)} "
-                                                  f"vertices; the model animates {n}")
+            raise InputError(
+                source or directory,
+                f"the template of {subject!r} has {len(template)} vertices; the model animates {n}",
+            )
     info: dict[str, Any] = {"source": Path(source).name if source else None}
     if imported.recognizer_config is not None:
         rec_dir = directory / RECOGNIZER_DIR

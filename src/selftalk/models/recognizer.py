@@ -45,9 +45,10 @@ class RecognizerOutput:
         return greedy_ctc_labels(self.token_ids, lengths)
 
     def to(self, device: torch.device | str) -> RecognizerOutput:
-        move = (lambda t: None if t is None else t.to(device))
-        return RecognizerOutput(move(self.hidden), move(self.token_ids), move(self.lengths),
-                                move(self.logits))
+        move = lambda t: None if t is None else t.to(device)
+        return RecognizerOutput(
+            move(self.hidden), move(self.token_ids), move(self.lengths), move(self.logits)
+        )
 
 
 class SpeechRecognizer(nn.Module):
@@ -104,5 +105,4 @@ class SpeechRecognizer(nn.Module):
         mask = lengths_to_mask(lengths, hidden.shape[1])
         hidden = hidden * mask[..., None]
         token_ids = logits.argmax(-1).masked_fill(~mask, 0)
-        return RecognizerOutput(hidden=hidden, token_ids=token_ids, lengths=lengths,
-                                logits=logits)
+        return RecognizerOutput(hidden=hidden, token_ids=token_ids, lengths=lengths, logits=logits)

@@ -43,8 +43,9 @@ class SelfTalk(nn.Module):
         config.validate()
         lip_indices = torch.as_tensor(np.asarray(lip_indices), dtype=torch.long)
         if len(lip_indices) != config.n_lip_vertices:
-            raise ValueError(f"{len(lip_indices)} lip indices given, the config expects "
-                             f"{config.n_lip_vertices}")
+            raise ValueError(
+                f"{len(lip_indices)} lip indices given, the config expects {config.n_lip_vertices}"
+            )
         if audio_encoder is None:
             audio_encoder = build_wav2vec2(config.animator.encoder)
         self.config = config
@@ -74,7 +75,9 @@ class SelfTalk(nn.Module):
     # ----------------------------------------------------------------------------------------
     # Save / load
 
-    def save_pretrained(self, directory: str | Path, *, extra: dict[str, Any] | None = None) -> None:
+    def save_pretrained(
+        self, directory: str | Path, *, extra: dict[str, Any] | None = None
+    ) -> None:
         """Write ``config.json`` and ``model.safetensors`` (atomically) into ``directory``."""
         from safetensors.torch import save_file
 
@@ -85,13 +88,16 @@ class SelfTalk(nn.Module):
         state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
         with atomic_path(directory / WEIGHTS_NAME) as tmp:
             save_file(state, str(tmp), metadata={"format": "pt"})
-        write_json(directory / CONFIG_NAME, {
-            "format": FORMAT,
-            "selftalk_version": __version__,
-            "model": to_dict(self.config),
-            "audio_encoder": hf_config_dict(self.animator.audio_encoder),
-            **(extra or {}),
-        })
+        write_json(
+            directory / CONFIG_NAME,
+            {
+                "format": FORMAT,
+                "selftalk_version": __version__,
+                "model": to_dict(self.config),
+                "audio_encoder": hf_config_dict(self.animator.audio_encoder),
+                **(extra or {}),
+            },
+        )
 
     @classmethod
     def from_pretrained(
@@ -124,8 +130,11 @@ class SelfTalk(nn.Module):
         state = adapt_weight_norm_keys(state, set(model.state_dict()))
         missing, unexpected = model.load_state_dict(state, strict=False)
         if missing or unexpected:
-            raise InputError(weights, f"weights do not match the config: missing {missing[:5]}, "
-                                      f"unexpected {unexpected[:5]}")
+            raise InputError(
+                weights,
+                f"weights do not match the config: missing {missing[:5]}, "
+                f"unexpected {unexpected[:5]}",
+            )
         return model.to(device).eval()
 
 

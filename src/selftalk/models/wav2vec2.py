@@ -48,7 +48,9 @@ def wav2vec2_from_hf_config(hf_config: dict[str, Any], *, ctc: bool = False):
 
 def hf_config_dict(model) -> dict[str, Any]:
     """The architecture of a Hugging Face (or lite) wav2vec 2.0 network as a JSON-ready dict."""
-    config = model.config.to_dict() if hasattr(model.config, "to_dict") else dict(vars(model.config))
+    config = (
+        model.config.to_dict() if hasattr(model.config, "to_dict") else dict(vars(model.config))
+    )
     for key in ("_name_or_path", "transformers_version", "architectures", "torch_dtype", "dtype"):
         config.pop(key, None)
     return config

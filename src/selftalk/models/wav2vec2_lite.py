@@ -18,8 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-_ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu, "silu": F.silu, "swish": F.silu,
-                "gelu_new": lambda x: F.gelu(x, approximate="tanh")}
+_ACTIVATIONS = {
+    "gelu": F.gelu,
+    "relu": F.relu,
+    "silu": F.silu,
+    "swish": F.silu,
+    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+}
 
 
 def _activation(name: str):
@@ -32,8 +37,9 @@ class _ConvLayer(nn.Module):
     def __init__(self, c: SimpleNamespace, i: int, norm: str | None):
         super().__init__()
         in_dim = c.conv_dim[i - 1] if i else 1
-        self.conv = nn.Conv1d(in_dim, c.conv_dim[i], c.conv_kernel[i], c.conv_stride[i],
-                              bias=c.conv_bias)
+        self.conv = nn.Conv1d(
+            in_dim, c.conv_dim[i], c.conv_kernel[i], c.conv_stride[i], bias=c.conv_bias
+        )
         self.norm = norm
         if norm == "layer":
             self.layer_norm = nn.LayerNorm(c.conv_dim[i])
@@ -53,8 +59,11 @@ class _ConvLayer(nn.Module):
 class _FeatureEncoder(nn.Module):
     def __init__(self, c: SimpleNamespace):
         super().__init__()
-        norms = ["layer"] * len(c.conv_dim) if c.feat_extract_norm == "layer" \
+        norms = (
+            ["layer"] * len(c.conv_dim)
+            if c.feat_extract_norm == "layer"
             else ["group"] + [None] * (len(c.conv_dim) - 1)
+        )
         self.conv_layers = nn.ModuleList(_ConvLayer(c, i, n) for i, n in enumerate(norms))
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
@@ -94,8 +103,9 @@ class _WeightNormConv(nn.Module):
 class _PositionalConv(nn.Module):
     def __init__(self, c: SimpleNamespace):
         super().__init__()
-        self.conv = _WeightNormConv(c.hidden_size, c.num_conv_pos_embeddings,
-                                    c.num_conv_pos_embedding_groups)
+        self.conv = _WeightNormConv(
+            c.hidden_size, c.num_conv_pos_embeddings, c.num_conv_pos_embedding_groups
+        )
         self.remove = 1 if c.num_conv_pos_embeddings % 2 == 0 else 0
         self.act = _activation(c.feat_extract_activation)
 
@@ -117,8 +127,9 @@ class _Attention(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         b, t, d = x.shape
         split = lambda y: y.view(b, t, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
-        out = F.scaled_dot_product_attention(split(self.q_proj(x)), split(self.k_proj(x)),
-                                             split(self.v_proj(x)), attn_mask=mask)
+        out = F.scaled_dot_product_attention(
+            split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x)), attn_mask=mask
+        )
         return self.out_proj(out.transpose(1, 2).reshape(b, t, d))
 
 
@@ -178,10 +189,18 @@ class LiteWav2Vec2Model(nn.Module):
 
     def __init__(self, hf_config: dict[str, Any]):
         super().__init__()
-        defaults = dict(feat_extract_activation="gelu", hidden_act="gelu", layer_norm_eps=1e-5,
-                        conv_bias=False, feat_extract_norm="group", do_stable_layer_norm=False,
-                        mask_time_prob=0.05, mask_feature_prob=0.0, add_adapter=False,
-                        adapter_attn_dim=None)
+        defaults = dict(
+            feat_extract_activation="gelu",
+            hidden_act="gelu",
+            layer_norm_eps=1e-5,
+            conv_bias=False,
+            feat_extract_norm="group",
+            do_stable_layer_norm=False,
+            mask_time_prob=0.05,
+            mask_feature_prob=0.0,
+            add_adapter=False,
+            adapter_attn_dim=None,
+        )
         c = SimpleNamespace(**{**defaults, **hf_config})
         if c.add_adapter or c.adapter_attn_dim is not None:
             raise ValueError("wav2vec 2.0 adapters are not supported by the lite encoder")

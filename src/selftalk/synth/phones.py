@@ -28,7 +28,9 @@ class TimedPhone:
 
     def __post_init__(self) -> None:
         if self.phone not in PHONES:
-            raise ValueError(f"unknown phone {self.phone!r}: expected ARPAbet without stress or SIL")
+            raise ValueError(
+                f"unknown phone {self.phone!r}: expected ARPAbet without stress or SIL"
+            )
         if not self.end >= self.start >= 0:
             raise ValueError(f"bad phone timing {self.start}..{self.end} for {self.phone}")
 

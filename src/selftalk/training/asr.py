@@ -44,7 +44,8 @@ class RecognizerTrainConfig:
     eval_every: int = 500
     seed: int = 0
     augment: AugmentConfig = field(
-        default_factory=lambda: dataclasses.replace(robust_augmentation(), p_speed=0.3))
+        default_factory=lambda: dataclasses.replace(robust_augmentation(), p_speed=0.3)
+    )
 
 
 def cer(hypotheses: list[str], references: list[str]) -> float:
@@ -96,14 +97,22 @@ def transcribe(model, audios: list[np.ndarray], batch_size: int = 8) -> list[str
 
 
 def evaluate(model, sets: dict[str, SpeechSet]) -> dict[str, float]:
-    return {f"cer/{name}": cer(transcribe(model, s.audio),
-                               [normalize_transcript(e.text) for e in s.examples])
-            for name, s in sets.items() if len(s)}
+    return {
+        f"cer/{name}": cer(
+            transcribe(model, s.audio), [normalize_transcript(e.text) for e in s.examples]
+        )
+        for name, s in sets.items()
+        if len(s)
+    }
 
 
 def train_recognizer(
-    config: RecognizerTrainConfig, train_set: SpeechSet, eval_sets: dict[str, SpeechSet],
-    out_dir: str | Path, *, progress: bool = True,
+    config: RecognizerTrainConfig,
+    train_set: SpeechSet,
+    eval_sets: dict[str, SpeechSet],
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
 ):
     """Train with CTC; writes a Hugging Face ``Wav2Vec2ForCTC`` directory to ``out_dir``
     and returns the model. The kept weights are those with the lowest CER on the *first*
@@ -117,8 +126,13 @@ def train_recognizer(
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    hf = Wav2Vec2Config(**config.encoder.hf_kwargs(), ctc_zero_infinity=True,
-                        final_dropout=0.0, bos_token_id=1, eos_token_id=2)
+    hf = Wav2Vec2Config(
+        **config.encoder.hf_kwargs(),
+        ctc_zero_infinity=True,
+        final_dropout=0.0,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
     model = Wav2Vec2ForCTC(hf)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.01)
     total = config.max_steps
@@ -126,8 +140,13 @@ def train_recognizer(
     def factor(step: int) -> float:
         if step < config.warmup_steps:
             return (step + 1) / config.warmup_steps
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - config.warmup_steps)
-                                                  / max(1, total - config.warmup_steps))))
+        return 0.5 * (
+            1
+            + math.cos(
+                math.pi
+                * min(1.0, (step - config.warmup_steps) / max(1, total - config.warmup_steps))
+            )
+        )
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     lengths = np.asarray([len(a) for a in train_set.audio])

@@ -29,8 +29,9 @@ def add_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.
     return (audio + noise).astype(np.float32)
 
 
-def reverberate(audio: np.ndarray, rt60: float, rng: np.random.Generator,
-                wet: float = 0.5) -> np.ndarray:
+def reverberate(
+    audio: np.ndarray, rt60: float, rng: np.random.Generator, wet: float = 0.5
+) -> np.ndarray:
     """Convolve with a synthetic room impulse response (exponentially decaying noise)."""
     n = max(16, int(rt60 * SAMPLE_RATE))
     t = np.arange(n) / SAMPLE_RATE
@@ -38,7 +39,9 @@ def reverberate(audio: np.ndarray, rt60: float, rng: np.random.Generator,
     response[0] = 1.0 / wet
     response /= np.sqrt(np.sum(response**2))
     out = signal.fftconvolve(audio, response)[: len(audio)]
-    return (out * np.sqrt((np.mean(audio**2) + 1e-12) / (np.mean(out**2) + 1e-12))).astype(np.float32)
+    return (out * np.sqrt((np.mean(audio**2) + 1e-12) / (np.mean(out**2) + 1e-12))).astype(
+        np.float32
+    )
 
 
 def telephone(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:

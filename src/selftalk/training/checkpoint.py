@@ -108,12 +108,15 @@ def save_checkpoint(
     save_file(opt_tensors, str(staging / "optimizer.safetensors"))
     rng_tensors, rng_values = rng_state()
     save_file(rng_tensors, str(staging / "rng.safetensors"))
-    write_json(staging / "state.json", {
-        "state": vars(state),
-        "optimizer": opt_meta,
-        "scheduler": scheduler.state_dict() if scheduler is not None else None,
-        "rng": rng_values,
-    })
+    write_json(
+        staging / "state.json",
+        {
+            "state": vars(state),
+            "optimizer": opt_meta,
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "rng": rng_values,
+        },
+    )
     shutil.rmtree(final, ignore_errors=True)
     staging.rename(final)
     write_json(root / LATEST, {"name": name, "step": state.step, "epoch": state.epoch})
@@ -123,7 +126,9 @@ def save_checkpoint(
 
 def mark_best(run_dir: str | Path, checkpoint: Path, val_loss: float) -> None:
     """Record ``checkpoint`` as the best so far (it is then never pruned)."""
-    write_json(Path(run_dir) / "checkpoints" / BEST, {"name": checkpoint.name, "val_loss": val_loss})
+    write_json(
+        Path(run_dir) / "checkpoints" / BEST, {"name": checkpoint.name, "val_loss": val_loss}
+    )
 
 
 def _pointer(root: Path, name: str) -> str | None:
@@ -152,13 +157,19 @@ def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:
     return root / name
 
 
-def load_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+def load_checkpoint(
+    path: str | Path,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """``(state.json, optimizer tensors, rng tensors)`` of a checkpoint directory."""
     from safetensors.torch import load_file
 
     path = Path(path)
     meta = json.loads((path / "state.json").read_text())
-    return meta, load_file(str(path / "optimizer.safetensors")), load_file(str(path / "rng.safetensors"))
+    return (
+        meta,
+        load_file(str(path / "optimizer.safetensors")),
+        load_file(str(path / "rng.safetensors")),
+    )
 
 
 def restore(path: Path, *, optimizer, scheduler) -> TrainingState:
@@ -169,4 +180,3 @@ def restore(path: Path, *, optimizer, scheduler) -> TrainingState:
         scheduler.load_state_dict(meta["scheduler"])
     set_rng_state(rng_tensors, meta["rng"])
     return TrainingState(**meta["state"])
-

@@ -30,7 +30,9 @@ class Distributed:
 def pick_device(name: str = "auto", local_rank: int = 0) -> torch.device:
     """``auto`` → this process's CUDA device when there is one, else the CPU."""
     if name == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        return (
+            torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        )
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
         from selftalk.errors import SelfTalkError

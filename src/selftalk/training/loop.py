@@ -65,8 +65,10 @@ class Trainer:
         if train.batch_size % self.dist.world_size:
             from selftalk.errors import ConfigError
 
-            raise ConfigError(f"train.batch_size ({train.batch_size}) must be divisible by the "
-                              f"number of processes ({self.dist.world_size})")
+            raise ConfigError(
+                f"train.batch_size ({train.batch_size}) must be divisible by the "
+                f"number of processes ({self.dist.world_size})"
+            )
         self.device = self.dist.device
         self.model.to(self.device)
         if self.recognizer is not None:
@@ -74,8 +76,9 @@ class Trainer:
         self.diagram = CommutativeDiagram(self.model, self.recognizer, self.config.loss)
         self.cache = None
         if self.recognizer is not None and self.config.loss.uses_diagram and train.cache_recognizer:
-            self.cache = RecognizerCache(self.cache_dir or self.run_dir / "recognizer-cache",
-                                         self.recognizer)
+            self.cache = RecognizerCache(
+                self.cache_dir or self.run_dir / "recognizer-cache", self.recognizer
+            )
         self.wrapped = self.diagram
         if self.dist.enabled:
             self.wrapped = torch.nn.parallel.DistributedDataParallel(
@@ -84,11 +87,15 @@ class Trainer:
                 find_unused_parameters=not self.config.loss.uses_diagram,
             )
         params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(params, lr=train.lr, weight_decay=train.weight_decay) \
-            if train.weight_decay > 0 else torch.optim.Adam(params, lr=train.lr)
+        self.optimizer = (
+            torch.optim.AdamW(params, lr=train.lr, weight_decay=train.weight_decay)
+            if train.weight_decay > 0
+            else torch.optim.Adam(params, lr=train.lr)
+        )
         self.per_rank_batch = train.batch_size // self.dist.world_size
         self.batches_per_epoch = math.ceil(
-            len(self._indices(self.train_set, epoch=0, shuffle=True)) / self.per_rank_batch)
+            len(self._indices(self.train_set, epoch=0, shuffle=True)) / self.per_rank_batch
+        )
         self.steps_per_epoch = math.ceil(self.batches_per_epoch / train.grad_accum)
         self.total_steps = self.steps_per_epoch * train.epochs
         if train.max_steps:
@@ -114,19 +121,30 @@ class Trainer:
         equal length (as ``DistributedSampler`` does); evaluation shares are not."""
         if not shuffle:
             return list(range(self.dist.rank, len(dataset), self.dist.world_size))
-        sampler = DistributedSampler(dataset, num_replicas=self.dist.world_size, rank=self.dist.rank,
-                                     shuffle=True, seed=self.config.train.seed, drop_last=False)
+        sampler = DistributedSampler(
+            dataset,
+            num_replicas=self.dist.world_size,
+            rank=self.dist.rank,
+            shuffle=True,
+            seed=self.config.train.seed,
+            drop_last=False,
+        )
         sampler.set_epoch(epoch)
         return list(sampler)
 
     def _loader(self, dataset: Dataset, *, epoch: int, shuffle: bool, skip: int = 0) -> DataLoader:
-        indices = self._indices(dataset, epoch=epoch, shuffle=shuffle)[skip * self.per_rank_batch:]
+        indices = self._indices(dataset, epoch=epoch, shuffle=shuffle)[skip * self.per_rank_batch :]
         # a private generator: making the iterator must not draw from the global RNG, so that
         # a run resumed mid-epoch continues the exact random stream of an uninterrupted one
         generator = torch.Generator().manual_seed(self.config.train.seed + epoch)
-        return DataLoader(dataset, batch_size=self.per_rank_batch, sampler=indices,
-                          collate_fn=self.collate, num_workers=self.config.train.num_workers,
-                          generator=generator)
+        return DataLoader(
+            dataset,
+            batch_size=self.per_rank_batch,
+            sampler=indices,
+            collate_fn=self.collate,
+            num_workers=self.config.train.num_workers,
+            generator=generator,
+        )
 
     def _autocast(self):
         if self.device.type == "cuda" and self.config.train.amp:
@@ -142,7 +160,12 @@ class Trainer:
             if recognized is None and self.diagram.recognizer is not None:
                 with torch.no_grad():
                     recognized = self.diagram.recognizer(batch.audio, batch.audio_lengths)
-            seed = [self.config.train.seed, self.state.step, self.state.batch_in_epoch, self.dist.rank]
+            seed = [
+                self.config.train.seed,
+                self.state.step,
+                self.state.batch_in_epoch,
+                self.dist.rank,
+            ]
             batch = augment_batch(batch, augment, np.random.default_rng(seed))
         with self._autocast():
             return self.wrapped(batch, recognized)
@@ -165,8 +188,14 @@ class Trainer:
         train = self.config.train
         if self.cache is not None:
             self._fill_cache()
-        bar = tqdm(total=self.total_steps, initial=self.state.step, desc="train", unit="step",
-                   disable=not (self.progress and self.dist.is_main), dynamic_ncols=True)
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.state.step,
+            desc="train",
+            unit="step",
+            disable=not (self.progress and self.dist.is_main),
+            dynamic_ncols=True,
+        )
         try:
             while self.state.epoch < train.epochs and not self._done():
                 self._train_epoch(bar)
@@ -178,8 +207,11 @@ class Trainer:
                 val_loss = None
                 if self.val_set is not None and self.state.epoch % train.val_every == 0:
                     val_loss = self._validate()
-                if self.state.epoch % train.save_every == 0 or self._done() \
-                        or self.state.epoch == train.epochs:
+                if (
+                    self.state.epoch % train.save_every == 0
+                    or self._done()
+                    or self.state.epoch == train.epochs
+                ):
                     self._checkpoint(val_loss)
         finally:
             bar.close()
@@ -193,18 +225,23 @@ class Trainer:
     def _train_epoch(self, bar) -> None:
         train = self.config.train
         self.wrapped.train()
-        loader = self._loader(self.train_set, epoch=self.state.epoch, shuffle=True,
-                              skip=self.state.batch_in_epoch)
+        loader = self._loader(
+            self.train_set, epoch=self.state.epoch, shuffle=True, skip=self.state.batch_in_epoch
+        )
         sums: dict[str, float] = {}
         micro = 0
         self.optimizer.zero_grad(set_to_none=True)
         for batch in loader:
             micro += 1
             self.state.batch_in_epoch += 1
-            last_micro = (micro % train.grad_accum == 0
-                          or self.state.batch_in_epoch == self.batches_per_epoch)
-            sync = contextlib.nullcontext() if (last_micro or not self.dist.enabled) \
+            last_micro = (
+                micro % train.grad_accum == 0 or self.state.batch_in_epoch == self.batches_per_epoch
+            )
+            sync = (
+                contextlib.nullcontext()
+                if (last_micro or not self.dist.enabled)
                 else self.wrapped.no_sync()
+            )
             with sync:
                 out = self._forward(batch)
                 (out.loss / train.grad_accum).backward()
@@ -215,9 +252,14 @@ class Trainer:
                 continue
             self._optimizer_step()
             sums = self._global_mean(sums)
-            self._log({"step": self.state.step, "epoch": self.state.epoch,
-                       "lr": self.scheduler.get_last_lr()[0],
-                       **{f"train/{k}": v for k, v in sums.items()}})
+            self._log(
+                {
+                    "step": self.state.step,
+                    "epoch": self.state.epoch,
+                    "lr": self.scheduler.get_last_lr()[0],
+                    **{f"train/{k}": v for k, v in sums.items()},
+                }
+            )
             bar.update(1)
             bar.set_postfix(loss=f"{sums['loss']:.4g}", epoch=self.state.epoch)
             sums, micro = {}, 0
@@ -274,11 +316,17 @@ class Trainer:
         if not self.dist.is_main:
             return
         improved = val_loss is not None and (
-            self.state.best_val_loss is None or val_loss < self.state.best_val_loss)
+            self.state.best_val_loss is None or val_loss < self.state.best_val_loss
+        )
         if improved:
             self.state.best_val_loss = val_loss
-        path = save_checkpoint(self.run_dir, model=self.model, optimizer=self.optimizer,
-                               scheduler=self.scheduler, state=self.state)
+        path = save_checkpoint(
+            self.run_dir,
+            model=self.model,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            state=self.state,
+        )
         if improved:
             mark_best(self.run_dir, path, val_loss)
 

@@ -23,14 +23,22 @@ def audio_key(samples: np.ndarray | torch.Tensor) -> str:
     """A content hash of float32 audio samples."""
     if isinstance(samples, torch.Tensor):
         samples = samples.detach().cpu().numpy()
-    return hashlib.sha256(np.ascontiguousarray(samples, dtype=np.float32).tobytes()).hexdigest()[:24]
+    return hashlib.sha256(np.ascontiguousarray(samples, dtype=np.float32).tobytes()).hexdigest()[
+        :24
+    ]
 
 
 class RecognizerCache:
     """Disk-backed recognizer outputs under ``root/<recognizer identity>/<audio hash>.safetensors``."""
 
-    def __init__(self, root: str | Path, recognizer: SpeechRecognizer, *, dtype=torch.float32,
-                 memory_entries: int = 4096):
+    def __init__(
+        self,
+        root: str | Path,
+        recognizer: SpeechRecognizer,
+        *,
+        dtype=torch.float32,
+        memory_entries: int = 4096,
+    ):
         self.recognizer = recognizer
         self.dtype = dtype
         self._memory: dict[str, dict[str, torch.Tensor]] = {}  # entries read this run
@@ -45,8 +53,10 @@ class RecognizerCache:
         device = next(self.recognizer.parameters()).device
         out = self.recognizer(audio[None].to(device))
         n = int(out.lengths[0])
-        return {"hidden": out.hidden[0, :n].to("cpu", self.dtype).contiguous(),
-                "token_ids": out.token_ids[0, :n].to("cpu", torch.int16).contiguous()}
+        return {
+            "hidden": out.hidden[0, :n].to("cpu", self.dtype).contiguous(),
+            "token_ids": out.token_ids[0, :n].to("cpu", torch.int16).contiguous(),
+        }
 
     def entry(self, audio: torch.Tensor, key: str | None = None) -> dict[str, torch.Tensor]:
         """The cached outputs for one clip's (S,) audio, computing and storing them if absent."""
@@ -85,8 +95,10 @@ class RecognizerCache:
 
     def batch(self, batch: Batch) -> RecognizerOutput:
         """Recognizer outputs of a padded batch, from the cache (filling gaps)."""
-        entries = [self.entry(batch.audio[i, : int(batch.audio_lengths[i])].cpu())
-                   for i in range(len(batch))]
+        entries = [
+            self.entry(batch.audio[i, : int(batch.audio_lengths[i])].cpu())
+            for i in range(len(batch))
+        ]
         lengths = torch.tensor([len(e["token_ids"]) for e in entries])
         width = int(lengths.max())
         hidden = torch.zeros(len(entries), width, entries[0]["hidden"].shape[-1])
@@ -95,5 +107,6 @@ class RecognizerCache:
             hidden[i, : lengths[i]] = e["hidden"].float()
             token_ids[i, : lengths[i]] = e["token_ids"].long()
         device = batch.audio.device
-        return RecognizerOutput(hidden=hidden.to(device), token_ids=token_ids.to(device),
-                                lengths=lengths.to(device))
+        return RecognizerOutput(
+            hidden=hidden.to(device), token_ids=token_ids.to(device), lengths=lengths.to(device)
+        )

@@ -41,8 +41,12 @@ RESUMABLE_KEYS = {"epochs", "max_steps", "val_every", "save_every", "num_workers
 
 def model_config_for(config: SelfTalkConfig, topology: Topology) -> SelfTalkConfig:
     """The config with the model's sizes taken from ``topology`` (vertices, lips, fps)."""
-    model = dataclasses.replace(config.model, n_vertices=topology.n_vertices,
-                                n_lip_vertices=len(topology.lip_indices), fps=topology.fps)
+    model = dataclasses.replace(
+        config.model,
+        n_vertices=topology.n_vertices,
+        n_lip_vertices=len(topology.lip_indices),
+        fps=topology.fps,
+    )
     return dataclasses.replace(config, model=model).validate()
 
 
@@ -51,8 +55,9 @@ def code_version() -> dict[str, str]:
     version = {"selftalk": __version__, "torch": torch.__version__}
     try:
         root = Path(__file__).resolve().parents[3]
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, timeout=5)
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        )
         if commit.returncode == 0:
             version["git_commit"] = commit.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -77,7 +82,9 @@ def extend_run_config(config: SelfTalkConfig, overrides: dict) -> SelfTalkConfig
     return apply_overrides(config, overrides).validate()
 
 
-def build_recognizer(spec: SpeechEncoderConfig, run_dir: Path, dist: Distributed) -> SpeechRecognizer:
+def build_recognizer(
+    spec: SpeechEncoderConfig, run_dir: Path, dist: Distributed
+) -> SpeechRecognizer:
     """Load the configured recognizer, or build one at random and keep it in ``run_dir/recognizer``."""
     saved = run_dir / "recognizer"
     if spec.pretrained is not None:
@@ -122,14 +129,27 @@ def train(
             _start_run_dir(run_dir, config, data_dir, argv)
         barrier(dist)
         model = SelfTalk(config.model, topology.lip_indices)
-        recognizer = build_recognizer(config.recognizer, run_dir, dist) \
-            if config.loss.uses_diagram else None
+        recognizer = (
+            build_recognizer(config.recognizer, run_dir, dist) if config.loss.uses_diagram else None
+        )
         train_set = TalkingFaceDataset(data_dir, train_split, fps=topology.fps, cache=True)
-        val_set = TalkingFaceDataset(data_dir, val_split, fps=topology.fps, cache=True) \
-            if val_split else None
-        trainer = Trainer(config=config, model=model, recognizer=recognizer, train_set=train_set,
-                          val_set=val_set, collate=collate, run_dir=run_dir, dist=dist,
-                          hooks=hooks or TrainerHooks(), progress=progress)
+        val_set = (
+            TalkingFaceDataset(data_dir, val_split, fps=topology.fps, cache=True)
+            if val_split
+            else None
+        )
+        trainer = Trainer(
+            config=config,
+            model=model,
+            recognizer=recognizer,
+            train_set=train_set,
+            val_set=val_set,
+            collate=collate,
+            run_dir=run_dir,
+            dist=dist,
+            hooks=hooks or TrainerHooks(),
+            progress=progress,
+        )
         if resume:
             trainer.resume()
         trainer.fit()
@@ -139,19 +159,25 @@ def train(
         teardown(dist)
 
 
-def _start_run_dir(run_dir: Path, config: SelfTalkConfig, data_dir: str | Path,
-                   argv: list[str] | None) -> None:
+def _start_run_dir(
+    run_dir: Path, config: SelfTalkConfig, data_dir: str | Path, argv: list[str] | None
+) -> None:
     if (run_dir / "checkpoints").exists():
-        raise InputError(run_dir, "already holds a training run: use --resume to continue it, "
-                                  "or choose another --out")
+        raise InputError(
+            run_dir,
+            "already holds a training run: use --resume to continue it, or choose another --out",
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", to_dict(config))
-    write_json(run_dir / "run.json", {
-        "code": code_version(),
-        "data": str(Path(data_dir)),
-        "command": argv if argv is not None else sys.argv,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    })
+    write_json(
+        run_dir / "run.json",
+        {
+            "code": code_version(),
+            "data": str(Path(data_dir)),
+            "command": argv if argv is not None else sys.argv,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
     copy_topology(data_dir, run_dir)
 
 

@@ -56,8 +56,14 @@ def dataset_examples(data_dir: str | Path, split: str) -> list[SpeechExample]:
     for name in split_clips(layout.splits()[split]):
         info = clips.get(name, {})
         if info.get("transcript") and normalize_transcript(info["transcript"]):
-            out.append(SpeechExample(name=name, path=layout.audio_path(name),
-                                     text=info["transcript"], voice=info.get("voice", "")))
+            out.append(
+                SpeechExample(
+                    name=name,
+                    path=layout.audio_path(name),
+                    text=info["transcript"],
+                    voice=info.get("voice", ""),
+                )
+            )
     return out
 
 
@@ -65,9 +71,13 @@ def recorded_examples(exclude: set[str]) -> list[SpeechExample]:
     """Every recorded prompt with speech in it, except those named in ``exclude``."""
     from selftalk.synth.speech import recorded
 
-    return [SpeechExample(name=f"recorded:{p.name}", path=p.path, text=p.text,
-                          voice="recorded:asterisk")
-            for p in recorded.list_prompts() if p.is_speech and p.name not in exclude]
+    return [
+        SpeechExample(
+            name=f"recorded:{p.name}", path=p.path, text=p.text, voice="recorded:asterisk"
+        )
+        for p in recorded.list_prompts()
+        if p.is_speech and p.name not in exclude
+    ]
 
 
 def _synthesize_one(job: tuple[str, str, str]) -> tuple[str, float]:
@@ -80,8 +90,15 @@ def _synthesize_one(job: tuple[str, str, str]) -> tuple[str, float]:
     return path, utterance.duration
 
 
-def tts_examples(out_dir: str | Path, count: int, *, exclude_voices: set[str], seed: int = 0,
-                 workers: int = 2, progress: bool = True) -> list[SpeechExample]:
+def tts_examples(
+    out_dir: str | Path,
+    count: int,
+    *,
+    exclude_voices: set[str],
+    seed: int = 0,
+    workers: int = 2,
+    progress: bool = True,
+) -> list[SpeechExample]:
     """``count`` generated sentences spoken by every installed voice but the excluded ones,
     written once to ``out_dir`` (later calls reuse the files)."""
     from multiprocessing import get_context
@@ -96,8 +113,12 @@ def tts_examples(out_dir: str | Path, count: int, *, exclude_voices: set[str], s
     if manifest.is_file():
         entries = json.loads(manifest.read_text())
         if len(entries) >= count:
-            return [SpeechExample(name=e["name"], path=out_dir / e["file"], text=e["text"],
-                                  voice=e["voice"]) for e in entries[:count]]
+            return [
+                SpeechExample(
+                    name=e["name"], path=out_dir / e["file"], text=e["text"], voice=e["voice"]
+                )
+                for e in entries[:count]
+            ]
     voices = sorted(set(list_voices()) - exclude_voices)
     rng = np.random.default_rng(seed)
     sentences = generate_sentences(count, seed=1000 + seed)
@@ -109,14 +130,20 @@ def tts_examples(out_dir: str | Path, count: int, *, exclude_voices: set[str], s
         entries.append({"name": name, "file": f"wav/{name}.wav", "text": text, "voice": voice})
     todo = [j for j in jobs if not Path(j[0]).is_file()]
     with get_context("fork").Pool(workers) as pool:
-        for _ in tqdm(pool.imap_unordered(_synthesize_one, todo, chunksize=8), total=len(todo),
-                      desc="synthesize", disable=not progress):
+        for _ in tqdm(
+            pool.imap_unordered(_synthesize_one, todo, chunksize=8),
+            total=len(todo),
+            desc="synthesize",
+            disable=not progress,
+        ):
             pass
     from selftalk.io import write_json
 
     write_json(manifest, entries)
-    return [SpeechExample(name=e["name"], path=out_dir / e["file"], text=e["text"],
-                          voice=e["voice"]) for e in entries]
+    return [
+        SpeechExample(name=e["name"], path=out_dir / e["file"], text=e["text"], voice=e["voice"])
+        for e in entries
+    ]
 
 
 class SpeechSet:

@@ -76,7 +76,9 @@ def _pocketsphinx():
     try:
         import pocketsphinx
     except ImportError:
-        raise SpeechEngineError(f"pocketsphinx is not installed (pip install {PIP_PACKAGE})") from None
+        raise SpeechEngineError(
+            f"pocketsphinx is not installed (pip install {PIP_PACKAGE})"
+        ) from None
     return pocketsphinx
 
 
@@ -91,14 +93,19 @@ def _decoder(kind: str):
             # search graph of one known sentence is small, and the default beams lose the
             # path on synthetic voices (espeak-ng) the model has not heard.
             options.update(
-                dict=ps.get_model_path("en-us/cmudict-en-us.dict"), bestpath=False,
-                beam=0.0, wbeam=0.0, pbeam=0.0,
+                dict=ps.get_model_path("en-us/cmudict-en-us.dict"),
+                bestpath=False,
+                beam=0.0,
+                wbeam=0.0,
+                pbeam=0.0,
             )
         else:
             options.update(
                 allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"),
                 dict=ps.get_model_path("en-us/cmudict-en-us.dict"),
-                lw=2.0, beam=1e-20, pbeam=1e-20,
+                lw=2.0,
+                beam=1e-20,
+                pbeam=1e-20,
             )
         _decoders[kind] = ps.Decoder(ps.Config(**options))
     return _decoders[kind]
@@ -144,15 +151,25 @@ def force_align(audio: np.ndarray, sample_rate: int, text: str) -> AlignmentResu
             phones = []
             for phone in word:
                 label = phone.name if phone.name in PHONES else SILENCE
-                segments.append((label, phone.start / FRAME_RATE, (phone.start + phone.duration) / FRAME_RATE))
+                segments.append(
+                    (label, phone.start / FRAME_RATE, (phone.start + phone.duration) / FRAME_RATE)
+                )
                 score += phone.score
                 phones.append(label)
             if name not in ("<sil>", "<s>", "</s>") and not name.startswith("+"):
-                timed_words.append(WordTiming(word=name, start=start, end=end, pronunciation=" ".join(phones)))
+                timed_words.append(
+                    WordTiming(word=name, start=start, end=end, pronunciation=" ".join(phones))
+                )
     if len(timed_words) != len(words):
-        raise AlignmentError(f"pocketsphinx aligned {len(timed_words)} of {len(words)} words of {text[:60]!r}")
+        raise AlignmentError(
+            f"pocketsphinx aligned {len(timed_words)} of {len(words)} words of {text[:60]!r}"
+        )
     return AlignmentResult(
-        phones=tidy_phones(segments, duration), words=timed_words, score=score, frames=frames, added_words=added,
+        phones=tidy_phones(segments, duration),
+        words=timed_words,
+        score=score,
+        frames=frames,
+        added_words=added,
     )
 
 
@@ -168,7 +185,11 @@ def recognize_phones(audio: np.ndarray, sample_rate: int) -> list[TimedPhone]:
         decoder = _decoder("phones")
         _decode(decoder, pcm)
         segments = [
-            (seg.word if seg.word in PHONES else SILENCE, seg.start_frame / FRAME_RATE, (seg.end_frame + 1) / FRAME_RATE)
+            (
+                seg.word if seg.word in PHONES else SILENCE,
+                seg.start_frame / FRAME_RATE,
+                (seg.end_frame + 1) / FRAME_RATE,
+            )
             for seg in decoder.seg()
         ]
     return tidy_phones(segments, duration)
@@ -197,7 +218,9 @@ def _ensure_words(decoder, words: list[str]) -> dict[str, str]:
         try:
             phones = espeak.phonemize(word)
         except SpeechEngineError as error:
-            raise AlignmentError(f"{word!r} is not in the pocketsphinx dictionary and espeak-ng cannot say it: {error}") from None
+            raise AlignmentError(
+                f"{word!r} is not in the pocketsphinx dictionary and espeak-ng cannot say it: {error}"
+            ) from None
         if not phones:
             raise AlignmentError(f"no pronunciation for {word!r}")
         decoder.add_word(word, " ".join(phones), True)

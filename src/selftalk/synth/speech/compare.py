@@ -9,7 +9,9 @@ from selftalk.synth.phones import SILENCE, TimedPhone
 
 def boundaries(phones: list[TimedPhone]) -> np.ndarray:
     """(B,) times where the phone changes (the ends of the utterance left out)."""
-    return np.array([a.end for a, b in zip(phones, phones[1:]) if a.phone != b.phone], dtype=np.float64)
+    return np.array(
+        [a.end for a, b in zip(phones, phones[1:]) if a.phone != b.phone], dtype=np.float64
+    )
 
 
 def boundary_errors(reference: list[TimedPhone], other: list[TimedPhone]) -> np.ndarray:

@@ -35,8 +35,14 @@ DEBIAN_PACKAGES = "espeak-ng (libespeak-ng1, espeak-ng-data)"
 # English dialects shipped with espeak-ng (the mbrola ones need mbrola and are left out);
 # "en" is British English (espeak-ng 1.51 does not accept the name "en-gb").
 DIALECTS = (
-    "en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
-    "en-029", "en-us-nyc",
+    "en-us",
+    "en",
+    "en-gb-scotland",
+    "en-gb-x-rp",
+    "en-gb-x-gbclan",
+    "en-gb-x-gbcwmd",
+    "en-029",
+    "en-us-nyc",
 )
 # Voice variants: male m1..m7, female f1..f5 (espeak-ng-data/voices/!v).
 VARIANTS = tuple(f"m{i}" for i in range(1, 8)) + tuple(f"f{i}" for i in range(1, 6))
@@ -74,7 +80,9 @@ class _Event(ctypes.Structure):
     ]
 
 
-_Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+_Callback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
 
 
 @dataclass
@@ -101,15 +109,27 @@ class _Library:
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.POINTER(ctypes.c_uint),
+            ctypes.c_void_p,
         ]
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
-        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
+        lib.espeak_TextToPhonemes.argtypes = [
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
         flags = _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_PHONEME_IPA
         self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, flags)
         if self.sample_rate <= 0:
-            raise SpeechEngineError("libespeak-ng failed to initialise (is espeak-ng-data installed?)")
+            raise SpeechEngineError(
+                "libespeak-ng failed to initialise (is espeak-ng-data installed?)"
+            )
         path = ctypes.c_char_p()
         lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
@@ -130,7 +150,9 @@ class _Library:
         while events[i].type != _EVENT_LIST_TERMINATED:
             event = events[i]
             if event.type == _EVENT_PHONEME:
-                cap.phonemes.append((event.sample, bytes(event.id.string).decode("utf-8", "replace")))
+                cap.phonemes.append(
+                    (event.sample, bytes(event.id.string).decode("utf-8", "replace"))
+                )
             elif event.type == _EVENT_WORD:
                 cap.words.append((event.sample, event.text_position, event.length))
             i += 1
@@ -154,9 +176,13 @@ class _Library:
         buffer = ctypes.create_string_buffer(data)
         self.capture = _Capture([], [], [])
         try:
-            status = self.lib.espeak_Synth(buffer, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _ENDPAUSE, None, None)
+            status = self.lib.espeak_Synth(
+                buffer, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _ENDPAUSE, None, None
+            )
             if status != 0:
-                raise SpeechEngineError(f"espeak-ng failed to synthesise {text[:40]!r} (error {status})")
+                raise SpeechEngineError(
+                    f"espeak-ng failed to synthesise {text[:40]!r} (error {status})"
+                )
             return self.capture
         finally:
             self.capture = None
@@ -179,7 +205,11 @@ class _Library:
                     self.set_voice(voice, rate, pitch)
                     cap = self.synth(text)
                     audio = np.concatenate(cap.chunks) if cap.chunks else np.zeros(0, np.int16)
-                    header = {"phonemes": cap.phonemes, "words": cap.words, "samples": int(audio.size)}
+                    header = {
+                        "phonemes": cap.phonemes,
+                        "words": cap.words,
+                        "samples": int(audio.size),
+                    }
                     body = audio.astype("<i2").tobytes()
                 except SpeechEngineError as error:
                     header, body = {"error": str(error)}, b""
@@ -247,15 +277,24 @@ def synthesize(
     audio = audio.astype(np.float32) / 32768.0
     duration = len(audio) / native
     ipa_segments = _phoneme_segments(capture.phonemes, native, duration)
-    segments = [seg for ipa, s, e in ipa_segments for seg in split_interval(ipa_to_arpabet(ipa), s, e)]
+    segments = [
+        seg for ipa, s, e in ipa_segments for seg in split_interval(ipa_to_arpabet(ipa), s, e)
+    ]
     extra = {
-        "ipa": [{"ipa": ipa, "start": round(s, 6), "end": round(e, 6)} for ipa, s, e in ipa_segments],
+        "ipa": [
+            {"ipa": ipa, "start": round(s, 6), "end": round(e, 6)} for ipa, s, e in ipa_segments
+        ],
         "words": _word_timings(text, capture.words, ipa_segments, native),
         "timing": "espeak-ng phoneme events",
     }
     return make_utterance(
-        text=text, audio=audio, native_rate=native, segments=segments,
-        voice=f"espeak:{voice}", extra=extra, sample_rate=sample_rate,
+        text=text,
+        audio=audio,
+        native_rate=native,
+        segments=segments,
+        voice=f"espeak:{voice}",
+        extra=extra,
+        sample_rate=sample_rate,
     )
 
 
@@ -297,5 +336,7 @@ def _word_timings(text: str, words: list, segments: list, rate: int) -> list[dic
         spans = [(s, e) for ipa, s, e in segments if starts[k] <= s < limit and ipa.strip()]
         if spans:
             word = text[position - 1 : position - 1 + length]
-            out.append({"word": word, "start": round(spans[0][0], 6), "end": round(spans[-1][1], 6)})
+            out.append(
+                {"word": word, "start": round(spans[0][0], 6), "end": round(spans[-1][1], 6)}
+            )
     return out

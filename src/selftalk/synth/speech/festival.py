@@ -78,12 +78,18 @@ def synthesize(text: str, voice: str = "kal", *, sample_rate: int | None = 16_00
     with tempfile.TemporaryDirectory(prefix="selftalk-festival-") as tmp:
         wav, segs, script = Path(tmp) / "out.wav", Path(tmp) / "segs.txt", Path(tmp) / "synth.scm"
         script.write_text(
-            _SCRIPT.format(voice=VOICES.get(voice, voice), text=_scheme_string(text), wav=wav, segs=segs),
+            _SCRIPT.format(
+                voice=VOICES.get(voice, voice), text=_scheme_string(text), wav=wav, segs=segs
+            ),
             encoding="utf-8",
         )
-        result = subprocess.run([festival, "-b", str(script)], capture_output=True, text=True, timeout=_TIMEOUT)
+        result = subprocess.run(
+            [festival, "-b", str(script)], capture_output=True, text=True, timeout=_TIMEOUT
+        )
         if result.returncode != 0 or not wav.is_file() or not segs.is_file():
-            raise SpeechEngineError(f"festival failed on {text[:40]!r}: {(result.stderr or result.stdout).strip()[:200]}")
+            raise SpeechEngineError(
+                f"festival failed on {text[:40]!r}: {(result.stderr or result.stdout).strip()[:200]}"
+            )
         audio, native = soundfile.read(str(wav), dtype="float32")
         phoneset, ends, words = parse_segments(segs.read_text(encoding="utf-8"))
     segments, start = [], 0.0
@@ -97,8 +103,13 @@ def synthesize(text: str, voice: str = "kal", *, sample_rate: int | None = 16_00
         "timing": "festival Segment relation",
     }
     return make_utterance(
-        text=text, audio=audio, native_rate=int(native), segments=segments,
-        voice=f"festival:{voice}", extra=extra, sample_rate=sample_rate,
+        text=text,
+        audio=audio,
+        native_rate=int(native),
+        segments=segments,
+        voice=f"festival:{voice}",
+        extra=extra,
+        sample_rate=sample_rate,
     )
 
 

@@ -46,7 +46,16 @@ def synthesize(text: str, voice: str = "slt", *, sample_rate: int | None = 16_00
         wav_path = Path(tmp) / "out.wav"
         # -t speaks the text as one utterance, so -psdur's times run on across sentences
         # (-f would restart them at 0 for every sentence).
-        cmd = [executable(), "-voice", voice, "-psdur", "-t", " ".join(text.split()), "-o", str(wav_path)]
+        cmd = [
+            executable(),
+            "-voice",
+            voice,
+            "-psdur",
+            "-t",
+            " ".join(text.split()),
+            "-o",
+            str(wav_path),
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT)
         if result.returncode != 0 or not wav_path.is_file():
             raise SpeechEngineError(f"flite failed on {text[:40]!r}: {result.stderr.strip()[:200]}")
@@ -61,8 +70,13 @@ def synthesize(text: str, voice: str = "slt", *, sample_rate: int | None = 16_00
         "timing": "flite -psdur",
     }
     return make_utterance(
-        text=text, audio=audio, native_rate=int(native), segments=segments,
-        voice=f"flite:{voice}", extra=extra, sample_rate=sample_rate,
+        text=text,
+        audio=audio,
+        native_rate=int(native),
+        segments=segments,
+        voice=f"flite:{voice}",
+        extra=extra,
+        sample_rate=sample_rate,
     )
 
 

@@ -28,7 +28,9 @@ from selftalk.synth.phones import SILENCE, Utterance
 from selftalk.synth.speech.align import AlignmentError, force_align
 from selftalk.synth.speech.base import SpeechEngineError
 
-DEBIAN_PACKAGES = "asterisk-core-sounds-en asterisk-core-sounds-en-g722 (or asterisk-core-sounds-en-wav)"
+DEBIAN_PACKAGES = (
+    "asterisk-core-sounds-en asterisk-core-sounds-en-g722 (or asterisk-core-sounds-en-wav)"
+)
 LICENCE = "CC-BY-SA-3.0"
 ATTRIBUTION = "Asterisk core sound prompts (English), recorded by Allison Smith; Digium, Inc."
 VOICE = "recorded:asterisk"
@@ -77,7 +79,9 @@ def find_sound_dir(root: str | Path | None = None) -> Path:
     for candidate in candidates:
         if candidate.is_dir() and any(any(candidate.glob(f"*.{fmt}")) for fmt in FORMATS):
             return candidate
-    raise SpeechEngineError(f"the Asterisk English prompts are not installed (Debian packages {DEBIAN_PACKAGES})")
+    raise SpeechEngineError(
+        f"the Asterisk English prompts are not installed (Debian packages {DEBIAN_PACKAGES})"
+    )
 
 
 def read_transcripts(path: str | Path | None = None) -> dict[str, str]:
@@ -85,7 +89,9 @@ def read_transcripts(path: str | Path | None = None) -> dict[str, str]:
     if path is None:
         path = next((p for p in TRANSCRIPT_FILES if p.is_file()), None)
         if path is None:
-            raise SpeechEngineError("the Asterisk prompt transcripts are not installed (Debian package asterisk-core-sounds-en)")
+            raise SpeechEngineError(
+                "the Asterisk prompt transcripts are not installed (Debian package asterisk-core-sounds-en)"
+            )
     path = Path(path)
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
@@ -108,7 +114,9 @@ def transcripts(path: str | Path | None = None, *, speech_only: bool = True) -> 
     return [p.text for p in prompts_ if p.is_speech or not speech_only]
 
 
-def list_prompts(root: str | Path | None = None, transcript_file: str | Path | None = None) -> list[Prompt]:
+def list_prompts(
+    root: str | Path | None = None, transcript_file: str | Path | None = None
+) -> list[Prompt]:
     """Prompts that have both audio and a transcript, sorted by name (best format first)."""
     sound_dir = find_sound_dir(root)
     texts = read_transcripts(transcript_file)
@@ -165,7 +173,9 @@ def load_recorded(prompt: Prompt, *, sample_rate: int = SAMPLE_RATE) -> Utteranc
     speech = [p for p in result.phones if p.phone != SILENCE]
     squeezed = sum(p.end - p.start < _MIN_PHONE for p in speech) / max(len(speech), 1)
     if squeezed > _MAX_SQUEEZED_SHARE:
-        raise AlignmentError(f"{prompt.name}: implausible alignment ({squeezed:.0%} of phones at the 30 ms minimum)")
+        raise AlignmentError(
+            f"{prompt.name}: implausible alignment ({squeezed:.0%} of phones at the 30 ms minimum)"
+        )
     if result.score_per_frame < _MIN_SCORE_PER_FRAME:
         raise AlignmentError(
             f"{prompt.name}: implausible alignment (score {result.score_per_frame:.1f} a frame, "
@@ -183,8 +193,13 @@ def load_recorded(prompt: Prompt, *, sample_rate: int = SAMPLE_RATE) -> Utteranc
         "attribution": ATTRIBUTION,
     }
     return Utterance(
-        text=prompt.text, audio=audio, sample_rate=sample_rate, phones=result.phones,
-        voice=VOICE, source="recorded", extra=extra,
+        text=prompt.text,
+        audio=audio,
+        sample_rate=sample_rate,
+        phones=result.phones,
+        voice=VOICE,
+        source="recorded",
+        extra=extra,
     )
 
 

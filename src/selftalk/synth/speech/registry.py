@@ -24,7 +24,9 @@ from selftalk.synth.speech.base import SpeechEngineError
 ENGINES = ("espeak", "flite", "festival")
 
 
-def list_voices(engine: str | None = None, *, installed_only: bool = True, variants: bool = True) -> list[str]:
+def list_voices(
+    engine: str | None = None, *, installed_only: bool = True, variants: bool = True
+) -> list[str]:
     """Voice strings, e.g. ``["espeak:en-us", "espeak:en-us+m1", …, "flite:kal", …]``.
 
     ``installed_only`` leaves out engines (and Festival voices) that are not installed.
