@@ -15,6 +15,7 @@ Times come on a 10 ms grid; the phones are tidied to tile the whole audio.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 
@@ -69,7 +70,6 @@ class AlignmentResult:
 
 
 _lock = threading.Lock()
-_decoders: dict[str, object] = {}
 
 
 def _pocketsphinx():
@@ -83,32 +83,35 @@ def _pocketsphinx():
 
 
 def _decoder(kind: str):
-    """A cached pocketsphinx Decoder: ``align`` (dictionary) or ``phones`` (all-phone search)."""
-    if kind not in _decoders:
-        ps = _pocketsphinx()
-        options = dict(hmm=ps.get_model_path("en-us/en-us"), loglevel="FATAL", lm=None)
-        if kind == "align":
-            # bestpath off: its fake one-frame </s> makes the second (phone) pass fail to
-            # reach its final state (pocketsphinx issue #339). No pruning (beams 0): the
-            # search graph of one known sentence is small, and the default beams lose the
-            # path on synthetic voices (espeak-ng) the model has not heard.
-            options.update(
-                dict=ps.get_model_path("en-us/cmudict-en-us.dict"),
-                bestpath=False,
-                beam=0.0,
-                wbeam=0.0,
-                pbeam=0.0,
-            )
-        else:
-            options.update(
-                allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"),
-                dict=ps.get_model_path("en-us/cmudict-en-us.dict"),
-                lw=2.0,
-                beam=1e-20,
-                pbeam=1e-20,
-            )
-        _decoders[kind] = ps.Decoder(ps.Config(**options))
-    return _decoders[kind]
+    """A new pocketsphinx Decoder: ``align`` (dictionary) or ``phones`` (all-phone search).
+
+    A new one for every utterance (about 80 ms): a decoder carries state from one utterance to
+    the next (its cepstral mean estimate, at least), so a reused one made an utterance's
+    alignment depend on which utterances the process had decoded before.
+    """
+    ps = _pocketsphinx()
+    options = dict(hmm=ps.get_model_path("en-us/en-us"), loglevel="FATAL", lm=None)
+    if kind == "align":
+        # bestpath off: its fake one-frame </s> makes the second (phone) pass fail to
+        # reach its final state (pocketsphinx issue #339). No pruning (beams 0): the
+        # search graph of one known sentence is small, and the default beams lose the
+        # path on synthetic voices (espeak-ng) the model has not heard.
+        options.update(
+            dict=ps.get_model_path("en-us/cmudict-en-us.dict"),
+            bestpath=False,
+            beam=0.0,
+            wbeam=0.0,
+            pbeam=0.0,
+        )
+    else:
+        options.update(
+            allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"),
+            dict=ps.get_model_path("en-us/cmudict-en-us.dict"),
+            lw=2.0,
+            beam=1e-20,
+            pbeam=1e-20,
+        )
+    return ps.Decoder(ps.Config(**options))
 
 
 def _pcm(audio: np.ndarray, sample_rate: int) -> tuple[bytes, float]:
@@ -204,7 +207,13 @@ def _decode(decoder, pcm: bytes) -> None:
 def pronunciation(word: str) -> str | None:
     """The pocketsphinx dictionary's ARPAbet for ``word`` (lower case), or None."""
     with _lock:
-        return _decoder("align").lookup_word(word.lower())
+        return _dictionary().lookup_word(word.lower())
+
+
+@functools.cache
+def _dictionary():
+    """A decoder kept for dictionary look-ups only (they do not depend on decoding state)."""
+    return _decoder("align")
 
 
 def _ensure_words(decoder, words: list[str]) -> dict[str, str]:
