@@ -88,20 +88,26 @@ class PhonemeRecognizer:
         return np.asarray(log_probs[0, : int(lengths[0])], np.float32)
 
     def window(
-        self, audio: np.ndarray, first: int, count: int, *, final: bool = True
+        self, audio: np.ndarray, first: int, count: int, *, final: bool = True, origin: int = 0
     ) -> np.ndarray:
         """Log-probabilities (count, U) of frames ``first`` … ``first + count - 1``, heard through
         one window with the configured contexts.
 
-        ``audio`` holds the samples of frames 0 … (its whole length); ``final`` says it ends
-        where the speech ends (a stream passes False only when the right context is there).
+        ``audio`` holds the samples from frame ``origin``'s centre on (a stream keeps only the
+        recent past: ``origin`` must be at most ``first - left_context``, or 0); ``final`` says
+        it ends where the speech ends (a stream passes False while more may come, and then
+        must hold ``right_context`` frames after the last one asked for).
         """
         c = self.config
-        total = frame_count(len(audio))
+        total = origin + frame_count(len(audio))
         lo = max(0, first - c.left_context)
+        if lo < origin:
+            raise ValueError(f"frame {first} needs audio from frame {lo}; it starts at {origin}")
         hi = min(total, first + count + c.right_context)
-        stop = len(audio) if (final and hi >= total) else min(len(audio), hi * HOP)
-        out = self._run(audio[lo * HOP : stop])
+        stop = len(audio) if (final and hi >= total) else (hi - origin) * HOP
+        if stop > len(audio):
+            raise ValueError(f"frames up to {first + count} need audio up to frame {hi}")
+        out = self._run(audio[(lo - origin) * HOP : stop])
         if len(out) < first + count - lo:  # the engine gives n // 320 + 1 frames
             raise SelfTalkError("the phoneme recognizer returned fewer frames than expected")
         return out[first - lo : first - lo + count]

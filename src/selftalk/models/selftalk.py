@@ -79,6 +79,15 @@ class SelfTalk(nn.Module):
             return torch.from_numpy(normalize(audio))
         return torch.from_numpy(self.ears.features(audio, prosody=self.config.animator.prosody))
 
+    def stream_session(self, template: np.ndarray, *, core: int | None = None):
+        """A stream of 16 kHz samples → mesh frames (``push``/``flush``), for an animator that
+        hears phonemes (:class:`~selftalk.inference.phonetic_stream.PhonemeStreamSession`);
+        ``core``: recognizer frames decided at a time (smaller: less latency, more cost)."""
+        from selftalk.inference.phonetic_stream import PhonemeStreamSession
+
+        self.eval()
+        return PhonemeStreamSession(self, template, core=core)
+
     @torch.no_grad()
     def predict(self, audio: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
         """Motion for one clip, animator only: what it hears (:meth:`hear`: audio (S,)
