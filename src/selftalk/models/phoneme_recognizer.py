@@ -18,6 +18,8 @@ commutative diagram reads its transcript and frame posteriors as the lip reader'
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from functools import cached_property
 from pathlib import Path
 
@@ -37,7 +39,7 @@ class PhonemeRecognizer:
 
     frame_rate = 50.0
 
-    def __init__(self, config: PhonemeRecognizerConfig | None = None):
+    def __init__(self, config: PhonemeRecognizerConfig | None = None, *, threads: int = 2):
         self.config = config or PhonemeRecognizerConfig()
         self.config.validate()
         try:
@@ -55,6 +57,16 @@ class PhonemeRecognizer:
             raise InputError(weights or "hama", f"cannot load the recognizer ({error})") from None
         self.tokens: list[str] = list(self._model.decoder_tokens)
         self.blank: int = self._model.blank_id
+        if len(self.tokens) != self.config.vocab_size:
+            raise InputError(
+                weights or "hama",
+                f"the recognizer has {len(self.tokens)} tokens; the config expects "
+                f"{self.config.vocab_size}",
+            )
+        self.threads = max(1, min(threads, os.cpu_count() or 1))
+        self._executor = None
+        self._local = threading.local()
+        self._owner = threading.get_ident()
 
     @property
     def vocab_size(self) -> int:
@@ -81,7 +93,7 @@ class PhonemeRecognizer:
     def _run(self, samples: np.ndarray) -> np.ndarray:
         """One engine call: (S,) samples → (S // 320 + 1, U) log-probabilities."""
         wav = np.clip(samples * self.config.input_gain, -1.0, 1.0).astype(np.float32)[None]
-        log_probs, lengths = self._model.session.run(
+        log_probs, lengths = self._session().run(
             ["log_probs", "out_lengths"],
             {"waveform": wav, "waveform_lengths": np.array([wav.shape[1]])},
         )
@@ -114,11 +126,37 @@ class PhonemeRecognizer:
 
     def log_probs(self, audio: np.ndarray, *, core: int | None = None) -> np.ndarray:
         """(T, U) log-probabilities of (S,) 16 kHz audio, T = S // 320 + 1, decided ``core``
-        frames (default: the configured core) at a time."""
+        frames (default: the configured core) at a time; windows run on up to ``threads``
+        threads (the engine releases the GIL), each with its own session."""
         core = core or self.config.core
         total = frame_count(len(audio))
-        parts = [self.window(audio, s, min(core, total - s)) for s in range(0, total, core)]
+        starts = range(0, total, core)
+        if self.threads < 2 or len(starts) < 2:
+            parts = [self.window(audio, s, min(core, total - s)) for s in starts]
+        else:
+            parts = list(
+                self._pool().map(lambda s: self.window(audio, s, min(core, total - s)), starts)
+            )
         return np.concatenate(parts)
+
+    def _pool(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="ears")
+        return self._executor
+
+    def _session(self):
+        """This thread's engine session: the model's own in the thread that built it, a new one
+        in each other thread (a session is not shared between threads)."""
+        if threading.get_ident() == self._owner:
+            return self._model.session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            from hama.asr import ASRModel
+
+            session = self._local.session = ASRModel(model_path=self.config.weights).session
+        return session
 
     # ----------------------------------------------------------------------------------------
     # What the animator hears
@@ -252,3 +290,26 @@ class PhonemeTeacher:
         n = audio_lengths.tolist() if audio_lengths is not None else [rows.shape[1]] * len(rows)
         entries = [analyse(self.recognizer, row[:m]) for row, m in zip(rows, n)]
         return self.output(entries, audio.device)
+
+
+def recognized_phones(recognizer: PhonemeRecognizer, audio: np.ndarray):
+    """Timed ARPAbet phones heard in (S,) 16 kHz audio, no transcript: the recognizer's frame
+    classes (:meth:`PhonemeRecognizer.targets`, blanks given to the nearest phone, quiet frames
+    silent) as runs; a list of :class:`~selftalk.synth.phones.TimedPhone` tiling the audio."""
+    from selftalk.synth.phones import TimedPhone
+
+    vocabulary = ReadingVocabulary("phonemes")
+    entry = analyse(recognizer, audio)
+    _, frames = recognizer.targets(
+        entry["log_probs"].astype(np.float32), entry["prosody"][:, 0], vocabulary
+    )
+    duration = len(audio) / 16_000
+    edges = np.flatnonzero(np.diff(frames)) + 1
+    starts, ends = np.r_[0, edges], np.r_[edges, len(frames)]
+    phones = []
+    for a, b in zip(starts, ends):
+        start = 0.0 if a == 0 else (a - 0.5) * HOP / 16_000
+        end = duration if b == len(frames) else min(duration, (b - 0.5) * HOP / 16_000)
+        if end > start:
+            phones.append(TimedPhone(vocabulary.symbols[frames[a]], start, end))
+    return phones
