@@ -51,10 +51,14 @@ class AnimatorOutput:
     linear_offsets: torch.Tensor | None = None
 
     @property
+    def n_frames(self) -> int:
+        """T, the padded frame count."""
+        return (self.coefficients if self.basis is not None else self.linear_offsets).shape[1]
+
+    @property
     def mask(self) -> torch.Tensor:
         """(B, T, 1, 1) 1.0 on valid frames."""
-        frames = (self.coefficients if self.basis is not None else self.linear_offsets).shape[1]
-        valid = lengths_to_mask(self.frame_lengths, frames)
+        valid = lengths_to_mask(self.frame_lengths, self.n_frames)
         return valid[:, :, None, None].to(self.templates.dtype)
 
     @cached_property

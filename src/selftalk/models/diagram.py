@@ -27,7 +27,9 @@ from selftalk.models.lip_reader import LipReaderOutput
 from selftalk.models.recognizer import RecognizerOutput, SpeechRecognizer
 from selftalk.models.selftalk import SelfTalk
 
-LOSS_TERMS = ("rec", "vel", "lat", "ctc")
+LOSS_TERMS = ("rec", "vel", "lat", "ctc", "lat_truth", "ctc_truth")
+#: the weight of each term in :class:`~selftalk.config.LossConfig`
+WEIGHT_OF = {"lat_truth": "lat", "ctc_truth": "ctc"}
 
 
 @dataclass
@@ -90,11 +92,19 @@ class CommutativeDiagram(nn.Module):
             rec_lengths = self.recognizer_frames(lengths, recognized)
             reader = self.model.lip_reader
             lips = reader.read(motion.lip_offsets(reader.lip_indices), lengths, rec_lengths)
-            labels, label_lengths = recognized.labels(rec_lengths)
-            per_clip["lat"] = latent_loss(lips.latent, recognized.hidden, rec_lengths)
-            per_clip["ctc"] = ctc_loss(lips.logits, rec_lengths, labels, label_lengths)
+            per_clip.update(self._reading_terms(lips, recognized, rec_lengths))
+            if self.weights.reader_on_truth:  # the reader also reads the real lips
+                rows = reader.lip_indices
+                truth = batch.vertices[:, : motion.n_frames]
+                truth = (truth[:, :, rows] - batch.templates[:, None, rows]) * motion.mask
+                real = reader.read(truth, lengths, rec_lengths)
+                for name, value in self._reading_terms(real, recognized, rec_lengths).items():
+                    per_clip[f"{name}_truth"] = value
         terms = {name: value.mean() for name, value in per_clip.items()}
-        loss = sum(getattr(self.weights, name) * value for name, value in terms.items())
+        loss = sum(
+            getattr(self.weights, WEIGHT_OF.get(name, name)) * value
+            for name, value in terms.items()
+        )
         return DiagramOutput(
             loss=loss,
             terms=terms,
@@ -103,6 +113,15 @@ class CommutativeDiagram(nn.Module):
             lips=lips,
             recognized=recognized if self.recognizer else None,
         )
+
+    @staticmethod
+    def _reading_terms(lips, recognized, rec_lengths) -> dict[str, torch.Tensor]:
+        """L_lat and L_ctc of what a lip reader read, (B,) each."""
+        labels, label_lengths = recognized.labels(rec_lengths)
+        return {
+            "lat": latent_loss(lips.latent, recognized.hidden, rec_lengths),
+            "ctc": ctc_loss(lips.logits, rec_lengths, labels, label_lengths),
+        }
 
     def _motion_terms(self, motion, batch: Batch) -> dict[str, torch.Tensor]:
         """L_rec and L_vel of a batch, (B,) each: on the vertices, or, with a basis head, on

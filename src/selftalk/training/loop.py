@@ -345,7 +345,10 @@ class Trainer:
         return record["val/loss"]
 
     def _active_terms(self) -> set[str]:
-        return {"rec", "vel"} | ({"lat", "ctc"} if self.diagram.recognizer is not None else set())
+        if self.diagram.recognizer is None:
+            return {"rec", "vel"}
+        truth = {"lat_truth", "ctc_truth"} if self.config.loss.reader_on_truth else set()
+        return {"rec", "vel", "lat", "ctc"} | truth
 
     def _checkpoint(self, val_loss: float | None) -> None:
         if not self.dist.is_main:
