@@ -81,6 +81,23 @@ def lip_max_sq_error(pred: np.ndarray, gt: np.ndarray, lip: np.ndarray) -> np.nd
     return np.square(diff).sum(axis=2).max(axis=1)
 
 
+def lip_distances(pred: np.ndarray, gt: np.ndarray, lip: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-frame lip terms of the other published lip errors, (T,) float64 each.
+
+    ``mean``: mean over lip vertices of the distance; ``centred_max``: max distance after
+    moving each mesh's lip vertices to their own centroid (MeshTalk's lip error). CodeTalker's
+    term is :func:`lip_max_sq_error`. See :mod:`selftalk.metrics.definitions`.
+    """
+    p = pred[:, lip].astype(np.float64)
+    g = gt[:, lip].astype(np.float64)
+    squared = np.square(g - p).sum(axis=2)
+    centred = (g - g.mean(axis=1, keepdims=True)) - (p - p.mean(axis=1, keepdims=True))
+    return {
+        "mean": np.sqrt(squared).mean(axis=1),
+        "centred_max": np.sqrt(np.square(centred).sum(axis=2).max(axis=1)),
+    }
+
+
 def mean_vertex_distance(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Per-frame mean over all vertices of the L2 distance: (T, V, 3) × 2 → (T,) float64."""
     out = np.empty(len(pred), np.float64)
@@ -124,6 +141,11 @@ class ClipErrors:
         lip_max_sq: (T,) per-frame maximum squared lip-vertex distance, T = min of the two.
         mve_sum: sum over the T frames of the per-frame mean vertex distance.
         fdd: this clip's FDD, or None without a template or upper-face vertices.
+        lip_mean: (T,) per-frame mean lip-vertex distance (None when not computed).
+        lip_centred_max: (T,) per-frame max lip-vertex distance after centring each mesh's
+            lips (None when not computed).
+        condition: the conditioning subject of the prediction (FaceFormer-style
+            ``{clip}_condition_{subject}.npy``), or None.
     """
 
     name: str
@@ -132,6 +154,9 @@ class ClipErrors:
     lip_max_sq: np.ndarray
     mve_sum: float
     fdd: float | None
+    lip_mean: np.ndarray | None = None
+    lip_centred_max: np.ndarray | None = None
+    condition: str | None = None
 
     @property
     def frames(self) -> int:
@@ -160,6 +185,7 @@ def clip_errors(
     lip: np.ndarray,
     upper: np.ndarray | None = None,
     name: str = "",
+    condition: str | None = None,
 ) -> ClipErrors:
     """Errors of one clip. ``pred``/``gt``: (T, V, 3) or (T, V*3); ``template``: (V, 3) or (V*3,).
 
@@ -182,6 +208,7 @@ def clip_errors(
                 f"{name or 'clip'}: template has {len(template)} vertices, motion {gt.shape[1]}"
             )
         fdd = upper_face_dynamics_deviation(pred, gt, template, np.asarray(upper))
+    lips = lip_distances(pred, gt, lip)
     return ClipErrors(
         name=name,
         pred_frames=pred_frames,
@@ -189,6 +216,9 @@ def clip_errors(
         lip_max_sq=lip_max_sq_error(pred, gt, lip),
         mve_sum=float(mean_vertex_distance(pred, gt).sum()),
         fdd=fdd,
+        lip_mean=lips["mean"],
+        lip_centred_max=lips["centred_max"],
+        condition=condition,
     )
 
 
@@ -239,11 +269,23 @@ class VertexMetrics:
             self.upper_face_indices = np.asarray(self.upper_face_indices, np.int64).reshape(-1)
 
     def update(
-        self, pred: Any, gt: Any, template: Any | None = None, *, name: str = ""
+        self,
+        pred: Any,
+        gt: Any,
+        template: Any | None = None,
+        *,
+        name: str = "",
+        condition: str | None = None,
     ) -> ClipErrors:
         """Add one clip: ``pred`` and ``gt`` (T, V, 3) or (T, V*3), ``template`` (V, 3)."""
         errors = clip_errors(
-            pred, gt, template, lip=self.lip_indices, upper=self.upper_face_indices, name=name
+            pred,
+            gt,
+            template,
+            lip=self.lip_indices,
+            upper=self.upper_face_indices,
+            name=name,
+            condition=condition,
         )
         self._clips.append(errors)
         return errors
