@@ -62,7 +62,8 @@ class Definition:
 class Units:
     """Per-clip parts of a definition's metrics, (S,) each: metric = Σ num / Σ den.
 
-    A clip with several predictions (one a conditioning subject) is one unit.
+    A clip with several predictions (one a conditioning subject) is one unit. MVE is pooled
+    over frames in every definition.
     """
 
     names: list[str]
@@ -70,19 +71,50 @@ class Units:
     lve_den: np.ndarray
     fdd_num: np.ndarray | None
     fdd_den: np.ndarray | None
+    mve_num: np.ndarray
+    mve_den: np.ndarray
+
+    def parts(self, which: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(num, den) of ``lve``, ``fdd`` or ``mve``; None for a metric not defined."""
+        num, den = getattr(self, f"{which}_num"), getattr(self, f"{which}_den")
+        return None if num is None else (num, den)
+
+    def value(self, which: str) -> float | None:
+        parts = self.parts(which)
+        return None if parts is None else float(parts[0].sum() / parts[1].sum())
 
     @property
     def lve(self) -> float:
-        return float(self.lve_num.sum() / self.lve_den.sum())
+        return self.value("lve")
 
     @property
     def fdd(self) -> float | None:
-        return None if self.fdd_num is None else float(self.fdd_num.sum() / self.fdd_den.sum())
+        return self.value("fdd")
+
+    @property
+    def mve(self) -> float:
+        return self.value("mve")
 
     def per_clip(self, which: str) -> np.ndarray:
-        """Each clip's own value of ``lve`` or ``fdd`` (S,)."""
-        num, den = (self.lve_num, self.lve_den) if which == "lve" else (self.fdd_num, self.fdd_den)
+        """Each clip's own value of ``lve``, ``fdd`` or ``mve`` (S,)."""
+        num, den = self.parts(which)
         return num / den
+
+    def take(self, names: list[str]) -> Units:
+        """The units of ``names``, in that order."""
+        index = [self.names.index(n) for n in names]
+
+        def pick(a):
+            return None if a is None else a[index]
+
+        return Units(
+            list(names),
+            *(
+                pick(getattr(self, f"{m}_{p}"))
+                for m in ("lve", "fdd", "mve")
+                for p in ("num", "den")
+            ),
+        )
 
 
 def units(
@@ -95,8 +127,10 @@ def units(
     groups: dict[str, list[ClipErrors]] = {}
     for clip in clips:
         groups.setdefault(clip.name, []).append(clip)
-    lve_num, lve_den, fdd_num, fdd_den = [], [], [], []
+    lve_num, lve_den, fdd_num, fdd_den, mve_num, mve_den = [], [], [], [], [], []
     for members in groups.values():
+        mve_num.append(sum(c.mve_sum for c in members) * scale)
+        mve_den.append(sum(c.frames for c in members))
         raw = [term(c) for c in members]
         if any(v is None for v in raw):
             raise ValueError(f"{definition.name}: the {definition.lip} lip term was not computed")
@@ -117,6 +151,8 @@ def units(
         lve_den=np.asarray(lve_den, np.float64),
         fdd_num=np.asarray(fdd_num, np.float64) if has_fdd else None,
         fdd_den=np.asarray(fdd_den, np.float64) if has_fdd else None,
+        mve_num=np.asarray(mve_num, np.float64),
+        mve_den=np.asarray(mve_den, np.float64),
     )
 
 

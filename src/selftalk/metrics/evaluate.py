@@ -311,7 +311,7 @@ def evaluate_predictions(
         )
     return MetricsReport(
         dataset=data.name,
-        split=options.split,
+        split=data.split_names.get(options.split, options.split),
         scale=scale,
         vertex=summary,
         rhos=rhos,

@@ -37,6 +37,7 @@ class EvaluationData:
         self.layout: DatasetLayout = open_dataset(self.root, split_file=split_file)
         self.regions_spec = regions
         self.notes: list[str] = []
+        self.split_names: dict[str, str] = {}
 
     @property
     def name(self) -> str:
@@ -73,10 +74,15 @@ class EvaluationData:
         return self.layout.subject_of(clip)
 
     def split_clips(self, split: str) -> list[str]:
-        """Clip names of ``split``, in file order; a followed alias is noted in :attr:`notes`."""
+        """Clip names of ``split``, in file order; a followed alias (BIWI's ``test`` is
+        ``test-a``) is noted in :attr:`notes` and :attr:`split_names`."""
+        from selftalk.data.splits import SPLIT_ALIASES
+
         members, note = self.layout.split(split)
-        if note and note not in self.notes:
-            self.notes.append(note)
+        if note:
+            self.split_names[split] = SPLIT_ALIASES[self.name.lower()][split]
+            if note not in self.notes:
+                self.notes.append(note)
         return [
             f"{subject}_{sentence}"
             for subject, sentences in members.items()
