@@ -8,7 +8,14 @@ from naive import definition as naive_definition
 
 from selftalk.errors import ConfigError
 from selftalk.metrics import VertexMetrics
-from selftalk.metrics.definitions import DEFINITIONS, definition_names, get_definition, units
+from selftalk.metrics.definitions import (
+    DEFINITIONS,
+    definition_names,
+    get_definition,
+    lip_terms_needed,
+    units,
+)
+from selftalk.metrics.vertex import LIP_TERMS
 
 V = 12
 LIP = np.array([1, 4, 5, 8, 10])
@@ -28,7 +35,7 @@ def _clips(seed, lengths, offsets=None):
 
 
 def _summary(clips):
-    metric = VertexMetrics(lip_indices=LIP, upper_face_indices=UPPER)
+    metric = VertexMetrics(lip_indices=LIP, upper_face_indices=UPPER, lip_terms=LIP_TERMS)
     for k, (pred, gt, template) in enumerate(clips):
         metric.update(pred, gt, template, name=f"c{k}")
     return metric.compute()
@@ -82,6 +89,16 @@ def test_conditions_of_one_clip_are_one_unit():
     assert parts.names == ["x", "y"] and list(parts.lve_den) == [2, 1]
     per_pred = [c.lve for c in summary.clips]
     assert parts.lve == pytest.approx((per_pred[0] + per_pred[1] + per_pred[2]) / 3)
+
+
+def test_only_the_lip_terms_asked_for_are_computed():
+    assert lip_terms_needed(["codetalker", "unitalker-lvd"]) == ()
+    assert set(lip_terms_needed(list(DEFINITIONS))) == set(LIP_TERMS)
+    metric = VertexMetrics(lip_indices=LIP, lip_terms=lip_terms_needed(["meshtalk"]))
+    clip = metric.update(*_clips(2, [4])[0][:2])
+    assert clip.lip_mean is None and clip.lip_centred_max.shape == (4,)
+    with pytest.raises(ValueError, match="lip term was not computed"):
+        units(get_definition("lip-mean"), [clip], dataset="", fps=30)
 
 
 def test_names_aliases_and_unknown():

@@ -53,21 +53,20 @@ KNOWN_MASKS = {
     "regions": KnownMask(
         "regions",
         LIP_FILE,
-        "BIWI: regions/lve.txt and fdd.txt from CodeTalker's BIWI preprocessing "
-        "(github.com/Doubiiu/CodeTalker, BIWI/regions); datasets made by `selftalk prepare` "
-        "have them",
+        "CodeTalker's BIWI preprocessing (github.com/Doubiiu/CodeTalker, BIWI/regions/lve.txt "
+        "and fdd.txt); datasets made by `selftalk prepare` have them",
     ),
     "biwi-lip": KnownMask(
         "biwi-lip",
         BIWI_LIP_FILE,
-        "BIWI_lip.pkl from SelfTalk_release (github.com/psyai-net/SelfTalk_release, BIWI/); "
-        "the same vertices as CodeTalker's BIWI/regions/lve.txt",
+        "SelfTalk_release (github.com/psyai-net/SelfTalk_release, BIWI/BIWI_lip.pkl), the "
+        "same vertices as CodeTalker's BIWI/regions/lve.txt",
     ),
     "flame": KnownMask(
         "flame",
         FLAME_MASKS_FILE,
-        "FLAME_masks.pkl from flame.is.tue.mpg.de (Downloads: FLAME vertex masks; "
-        "SelfTalk_release keeps a copy in vocaset/)",
+        "FLAME (flame.is.tue.mpg.de, Downloads: FLAME vertex masks; SelfTalk_release keeps "
+        "a copy as vocaset/FLAME_masks.pkl)",
     ),
 }
 #: The mask ``auto`` reports as missing, by dataset name.
@@ -99,13 +98,13 @@ def resolve_regions(root: str | Path, spec: str = "auto", *, dataset: str = "") 
         others = ", ".join(m.file for m in KNOWN_MASKS.values() if m is not mask)
         raise InputError(
             root / mask.file,
-            f"no lip region (nor {others}): get it from {mask.where}, or pass --regions PATH",
+            f"no lip region (nor {others}): it comes with {mask.where}; or pass --regions PATH",
         )
     if spec in KNOWN_MASKS:
         mask = KNOWN_MASKS[spec]
         path = root / mask.file
         if not path.is_file():
-            raise InputError(path, f"no such file: get it from {mask.where}")
+            raise InputError(path, f"no such file: it comes with {mask.where}")
         if spec == "flame":
             return _from_pickle(path)
         upper = _optional(root / UPPER_FILE)

@@ -117,6 +117,15 @@ class Units:
         )
 
 
+#: the optional per-clip term (:data:`selftalk.metrics.vertex.LIP_TERMS`) a lip term needs
+NEEDS = {"mean": "mean", "centred-max": "centred_max"}
+
+
+def lip_terms_needed(names: Sequence[str]) -> tuple[str, ...]:
+    """The optional per-frame lip terms the definitions ``names`` need computed."""
+    return tuple(sorted({NEEDS[d] for d in (get_definition(n).lip for n in names) if d in NEEDS}))
+
+
 def units(
     definition: Definition, clips: Sequence[ClipErrors], *, dataset: str, fps: float
 ) -> Units:
@@ -133,7 +142,10 @@ def units(
         mve_den.append(sum(c.frames for c in members))
         raw = [term(c) for c in members]
         if any(v is None for v in raw):
-            raise ValueError(f"{definition.name}: the {definition.lip} lip term was not computed")
+            raise ValueError(
+                f"{definition.name}: the {definition.lip} lip term was not computed "
+                "(VertexMetrics(lip_terms=lip_terms_needed(...)))"
+            )
         values = [v[:cap] * scale**power for v in raw]
         if definition.pooling == "frames":
             lve_num.append(sum(float(v.sum()) for v in values))

@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 
 from selftalk.errors import ConfigError, InputError
-from selftalk.metrics.definitions import DEFAULT, Units, definition_names, get_definition, units
+from selftalk.metrics.definitions import (
+    DEFAULT,
+    Units,
+    definition_names,
+    get_definition,
+    lip_terms_needed,
+    units,
+)
 from selftalk.metrics.groundtruth import EvaluationData
 from selftalk.metrics.lrp import lip_readability, lrp_curve, rho_for_lrp
 from selftalk.metrics.predictions import Prediction, find_predictions
@@ -268,7 +275,12 @@ def evaluate_predictions(
     found = find_predictions(pred_dir, clips, data.subject_of, options.condition)
     present, missing = _check_coverage(pred_dir, clips, found, options.allow_missing)
 
-    metric = VertexMetrics(lip_indices=data.lip_indices, upper_face_indices=data.upper_face_indices)
+    names = definition_names(options.definition)
+    metric = VertexMetrics(
+        lip_indices=data.lip_indices,
+        upper_face_indices=data.upper_face_indices,
+        lip_terms=lip_terms_needed(names),
+    )
     for clip in tqdm(present, desc="metrics", unit="clip", disable=not progress):
         gt = data.ground_truth(clip)
         _check_regions(data, gt.shape[1])
@@ -286,7 +298,7 @@ def evaluate_predictions(
     summary = metric.compute()
     definitions = {
         name: units(get_definition(name), summary.clips, dataset=data.name, fps=data.fps)
-        for name in definition_names(options.definition)
+        for name in names
     }
 
     warnings = _length_warnings(summary, options.strict_length, pred_dir)
