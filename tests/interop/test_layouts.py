@@ -18,6 +18,7 @@ from naive import definition as naive_definition
 
 from selftalk import cli
 from selftalk.data.layouts import FaceFormerLayout, UniTalkerLayout, open_dataset
+from selftalk.errors import InputError
 
 
 @pytest.fixture
@@ -227,6 +228,18 @@ def test_training_dataset_reads_a_codetalker_folder(tmp_path):
     assert np.allclose(clip.template.numpy(), ds["templates"][VOCA_TEST[0]])
     biwi = TalkingFaceDataset(codetalker_biwi(tmp_path / "BIWI") and tmp_path / "BIWI", "test")
     assert biwi.notes and sorted(biwi.names) == ["F2_e37", "F2_e38", "M3_e37", "M3_e38"]
+
+
+def test_topology_of_a_codetalker_folder(tmp_path):
+    ds = codetalker_biwi(tmp_path / "BIWI")
+    layout = open_dataset(tmp_path / "BIWI")
+    topology = layout.topology()
+    assert (topology.fps, topology.name, topology.n_vertices) == (25.0, "biwi", 30)
+    assert np.array_equal(topology.lip_indices, ds["lip"])
+    assert np.array_equal(layout.upper_face_indices(), ds["upper"])
+    (tmp_path / "BIWI" / "BIWI.ply").unlink()
+    with pytest.raises(InputError, match="no mesh file"):
+        layout.topology()
 
 
 def test_a_folder_of_no_known_layout(tmp_path, selftalk, capsys):

@@ -75,10 +75,10 @@ class _Checker:
         split_file: Path | None = None,
         regions: str = "auto",
     ):
-        from selftalk.data.layouts import open_dataset
+        from selftalk.data.layouts import ForeignLayout, open_dataset
 
         self.layout = open_dataset(data_dir, split_file=split_file)
-        self.foreign = self.layout.layout_name != "selftalk"
+        self.foreign = isinstance(self.layout, ForeignLayout)
         self.regions = regions
         self.root = self.layout.root
         self.tolerance = tolerance

@@ -23,10 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.data.layout import (
+    LIP_REGION_FILE as LIP_FILE,
+)
+from selftalk.data.layout import (
+    LIP_REGION_NAME,
+    REGIONS_DIR,
+    UPPER_FACE_REGION_NAME,
+)
+from selftalk.data.layout import (
+    UPPER_FACE_REGION_FILE as UPPER_FILE,
+)
 from selftalk.errors import InputError
 
-LIP_FILE = "regions/lve.txt"
-UPPER_FILE = "regions/fdd.txt"
 BIWI_LIP_FILE = "BIWI_lip.pkl"
 FLAME_MASKS_FILE = "FLAME_masks.pkl"
 #: FLAME mask names: the lips, and the union used as the upper face.
@@ -50,8 +59,8 @@ class KnownMask:
 
 
 KNOWN_MASKS = {
-    "regions": KnownMask(
-        "regions",
+    REGIONS_DIR: KnownMask(
+        REGIONS_DIR,
         LIP_FILE,
         "CodeTalker's BIWI preprocessing (github.com/Doubiiu/CodeTalker, BIWI/regions/lve.txt "
         "and fdd.txt); datasets made by `selftalk prepare` have them",
@@ -70,7 +79,7 @@ KNOWN_MASKS = {
     ),
 }
 #: The mask ``auto`` reports as missing, by dataset name.
-DEFAULT_MASK = {"vocaset": "flame", "biwi": "regions"}
+DEFAULT_MASK = {"vocaset": "flame", "biwi": REGIONS_DIR}
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,7 @@ def resolve_regions(root: str | Path, spec: str = "auto", *, dataset: str = "") 
         for mask in KNOWN_MASKS.values():
             if (root / mask.file).is_file():
                 return resolve_regions(root, mask.name)
-        mask = KNOWN_MASKS[DEFAULT_MASK.get(dataset.lower(), "regions")]
+        mask = KNOWN_MASKS[DEFAULT_MASK.get(dataset.lower(), REGIONS_DIR)]
         others = ", ".join(m.file for m in KNOWN_MASKS.values() if m is not mask)
         raise InputError(
             root / mask.file,
@@ -116,11 +125,16 @@ def resolve_regions(root: str | Path, spec: str = "auto", *, dataset: str = "") 
 
 def _from_path(path: Path) -> Regions:
     if path.is_dir():
-        lip = path / "lve.txt"
+        lip = path / LIP_REGION_NAME
         if not lip.is_file():
-            raise InputError(lip, "no such file: a regions folder holds lve.txt (and fdd.txt)")
-        upper = _optional(path / "fdd.txt")
-        return Regions(_read(lip), upper, str(lip) + (" + fdd.txt" if upper is not None else ""))
+            raise InputError(
+                lip,
+                f"no such file: a regions folder holds {LIP_REGION_NAME} "
+                f"(and {UPPER_FACE_REGION_NAME})",
+            )
+        upper = _optional(path / UPPER_FACE_REGION_NAME)
+        label = str(lip) + (f" + {UPPER_FACE_REGION_NAME}" if upper is not None else "")
+        return Regions(_read(lip), upper, label)
     if not path.exists():
         raise InputError(
             path, f"no such regions file or folder (or name one of: auto, {', '.join(KNOWN_MASKS)})"

@@ -4,7 +4,8 @@ Only what the metrics need: the clips of a split, each clip's motion at the data
 rate, its subject's template, the lip and upper-face regions and the known transcripts.
 The dataset is opened with :func:`selftalk.data.layouts.open_dataset`, so a prepared
 dataset and a folder in FaceFormer's, CodeTalker's, SelfTalk's or UniTalker's layout are
-read alike. Motions are memory-mapped and loaded one clip at a time.
+read alike (every file is found and read by the layout). Motions are memory-mapped and
+loaded one clip at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from selftalk.data.layout import DatasetLayout
+from selftalk.data.layout import DatasetLayout, split_clip_name
 from selftalk.data.regions import Regions
 from selftalk.errors import InputError
 
@@ -91,21 +92,11 @@ class EvaluationData:
 
     def ground_truth(self, clip: str) -> np.ndarray:
         """(T, V, 3) motion of ``clip`` at the dataset fps: every ``frame_step``-th stored frame."""
-        path = self.layout.vertices_dir / f"{clip}.npy"
         try:
-            path = self.layout.vertices_path(clip)
-        except InputError:
-            raise InputError(path, "ground-truth motion is missing") from None
-        try:
-            stored = np.load(path, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as error:
-            raise InputError(path, f"not a readable .npy ({error})") from None
-        if stored.ndim == 3 and stored.shape[2] == 3:
-            stored = stored.reshape(len(stored), -1)
-        if stored.ndim != 2 or stored.shape[1] % 3:
-            raise InputError(path, f"expected (frames, V*3), got shape {stored.shape}")
-        frames = np.ascontiguousarray(stored[:: self.frame_step])
-        return frames.reshape(len(frames), -1, 3)
+            self.layout.vertices_path(clip)
+        except InputError as error:
+            raise InputError(error.path, "ground-truth motion is missing") from None
+        return self.layout.motion(clip)
 
     def template(self, clip: str) -> np.ndarray:
         subject = self.subject_of(clip)
@@ -122,4 +113,4 @@ class EvaluationData:
 
 def subject_of(clip: str) -> str:
     """The subject of a clip named ``{subject}_{sentence}``: everything before the last ``_``."""
-    return clip.rsplit("_", 1)[0]
+    return split_clip_name(clip)[0]

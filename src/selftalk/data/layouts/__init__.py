@@ -8,8 +8,8 @@
 - ``vertices_npy/`` with ``templates.pkl``: FaceFormer, CodeTalker, SelfTalk_release,
   DiffSpeaker, FaceDiffuser (:class:`~selftalk.data.layouts.faceformer.FaceFormerLayout`).
 
-A new layout is a subclass of ``DatasetLayout`` with a ``detect(root)`` static method, added
-to :data:`LAYOUTS`.
+A new layout is a subclass of :class:`~selftalk.data.layouts.base.ForeignLayout` (itself a
+``DatasetLayout``) with a ``detect(root)`` static method, added to :data:`LAYOUTS`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from selftalk.data.layout import META_FILE, DatasetLayout
+from selftalk.data.layouts.base import ForeignLayout
 from selftalk.data.layouts.faceformer import FaceFormerLayout
 from selftalk.data.layouts.unitalker import UniTalkerLayout
 
 #: Foreign layouts, tried in order when a folder has no ``meta.json``.
-LAYOUTS: tuple[type[DatasetLayout], ...] = (UniTalkerLayout, FaceFormerLayout)
+LAYOUTS: tuple[type[ForeignLayout], ...] = (UniTalkerLayout, FaceFormerLayout)
 
 
 def open_dataset(root: str | Path, *, split_file: str | Path | None = None) -> DatasetLayout:
@@ -38,4 +39,4 @@ def open_dataset(root: str | Path, *, split_file: str | Path | None = None) -> D
     return DatasetLayout(root, split_file=split_file)
 
 
-__all__ = ["LAYOUTS", "FaceFormerLayout", "UniTalkerLayout", "open_dataset"]
+__all__ = ["LAYOUTS", "FaceFormerLayout", "ForeignLayout", "UniTalkerLayout", "open_dataset"]

@@ -24,12 +24,13 @@ import numpy as np
 
 from selftalk.data.layout import (
     LEGACY_TEMPLATES_FILE,
+    MESH_FILE,
     VERTICES_DIR,
-    DatasetLayout,
     DatasetMeta,
     read_templates,
     split_clip_name,
 )
+from selftalk.data.layouts.base import ForeignLayout
 from selftalk.data.layouts.known import KnownDataset, recognise
 from selftalk.data.splits import read_splits, restrict_splits
 from selftalk.errors import InputError
@@ -37,10 +38,10 @@ from selftalk.errors import InputError
 #: Frame rate assumed for a dataset that is neither VOCASET nor BIWI (every frame used).
 DEFAULT_FPS = 30.0
 #: Topology files looked for when the dataset is not recognised.
-MESH_CANDIDATES = ("mesh.ply", "templates/mesh.ply", "BIWI.ply", "FLAME_sample.ply")
+MESH_CANDIDATES = (MESH_FILE, f"templates/{MESH_FILE}", "BIWI.ply", "FLAME_sample.ply")
 
 
-class FaceFormerLayout(DatasetLayout):
+class FaceFormerLayout(ForeignLayout):
     """A dataset folder in FaceFormer's layout (and its descendants'), nothing prepared."""
 
     layout_name = "faceformer"
@@ -89,10 +90,6 @@ class FaceFormerLayout(DatasetLayout):
                 return self.root / name
         return self.root / candidates[0]
 
-    @property
-    def splits_path(self) -> Path:
-        return self.split_file or self.root / "splits.json"
-
     def splits(self) -> dict[str, dict[str, list[str]]]:
         """The split file's splits, else the official ones restricted to the clips with motion."""
         if self.split_file is not None:
@@ -102,26 +99,6 @@ class FaceFormerLayout(DatasetLayout):
         if self.known is None:
             return {}
         return restrict_splits(self.known.splits(), self.vertex_files())
-
-    def topology(self):
-        """The :class:`selftalk.topology.Topology` of the mesh file and the lip regions found."""
-        from selftalk.mesh import read_mesh
-        from selftalk.topology import Topology
-
-        if not self.mesh_path.is_file():
-            raise InputError(self.mesh_path, "no mesh file: the topology (triangles) is unknown")
-        mesh = read_mesh(self.mesh_path)
-        regions = self.regions()
-        return Topology(
-            template=mesh.vertices,
-            faces=mesh.faces,
-            lip_indices=regions.lip,
-            upper_face_indices=regions.upper
-            if regions.upper is not None
-            else np.zeros(0, np.int64),
-            fps=float(self.meta.fps),
-            name=self.meta.name,
-        )
 
     def _vertex_count(self) -> int:
         for path in self.vertex_files().values():

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from selftalk.data.layout import MESH_FILE
 from selftalk.data.splits import (
     BIWI_TRAIN_SUBJECTS,
     BIWI_UNSEEN_SUBJECTS,
@@ -56,7 +57,7 @@ VOCASET = KnownDataset(
     subjects=frozenset(VOCASET_TRAIN_SUBJECTS + VOCASET_VAL_SUBJECTS + VOCASET_TEST_SUBJECTS),
     sentence=re.compile(r"sentence\d\d"),
     splits=vocaset_splits,
-    meshes=("FLAME_sample.ply", "templates/FLAME_sample.ply", "mesh.ply"),
+    meshes=("FLAME_sample.ply", "templates/FLAME_sample.ply", MESH_FILE),
 )
 BIWI = KnownDataset(
     name="biwi",
@@ -65,7 +66,7 @@ BIWI = KnownDataset(
     subjects=frozenset(BIWI_TRAIN_SUBJECTS + BIWI_UNSEEN_SUBJECTS),
     sentence=re.compile(r"e\d\d"),
     splits=biwi_splits,
-    meshes=("BIWI.ply", "templates/BIWI.ply", "mesh.ply"),
+    meshes=("BIWI.ply", "templates/BIWI.ply", MESH_FILE),
 )
 KNOWN_DATASETS = (VOCASET, BIWI)
 

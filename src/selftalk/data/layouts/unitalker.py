@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from selftalk.data.layout import DatasetLayout, DatasetMeta, split_clip_name
+from selftalk.data.layout import DatasetMeta, split_clip_name
+from selftalk.data.layouts.base import ForeignLayout
 from selftalk.data.layouts.known import BIWI, VOCASET, KnownDataset
 from selftalk.data.splits import Splits, read_splits
 from selftalk.errors import InputError
@@ -38,7 +39,7 @@ ANNOT_TYPES = {"BIWI_23370_vertices": BIWI, "FLAME_5023_vertices": VOCASET}
 DATASET_SCALES = {"D0": 0.2, "D1": 1.0, "D2": 0.001}
 
 
-class UniTalkerLayout(DatasetLayout):
+class UniTalkerLayout(ForeignLayout):
     """A UniTalker dataset folder: split JSON files, ``id_template.npy``, motion and audio files."""
 
     layout_name = "unitalker"
