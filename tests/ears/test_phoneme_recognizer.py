@@ -36,7 +36,9 @@ def test_frames_and_windows(recognizer, speech):
     assert np.array_equal(recognizer.window(audio, 40, 20), log_probs[40:60])
     # the same window from a buffer that forgot the past
     origin = 40 - 8
-    part = recognizer.window(audio[origin * 320 : (40 + 20 + 6) * 320], 40, 20, final=False, origin=origin)
+    part = recognizer.window(
+        audio[origin * 320 : (40 + 20 + 6) * 320], 40, 20, final=False, origin=origin
+    )
     assert np.array_equal(part, log_probs[40:60])
     with pytest.raises(ValueError):
         recognizer.window(audio[origin * 320 :], 30, 5, origin=origin)

@@ -3,7 +3,6 @@ losses equal the vertex losses, and streaming equals offline."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 

@@ -27,7 +27,11 @@ def test_vocabularies():
     visemes, phonemes = ReadingVocabulary("visemes"), ReadingVocabulary("phonemes")
     assert len(visemes) == 13 and len(phonemes) == 41
     assert visemes.symbols[:2] == phonemes.symbols[:2] == ("<blank>", "SIL")
-    assert visemes.encode(["P", "B", "AA", "M"]) == [visemes.of_phone("P"), visemes.of_phone("AA"), visemes.of_phone("M")]
+    assert visemes.encode(["P", "B", "AA", "M"]) == [
+        visemes.of_phone("P"),
+        visemes.of_phone("AA"),
+        visemes.of_phone("M"),
+    ]
     assert visemes.encode(["P", "B"], merge=False) == [visemes.of_phone("P")] * 2
     with pytest.raises(ValueError):
         ReadingVocabulary("letters")

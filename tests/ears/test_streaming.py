@@ -32,7 +32,9 @@ def test_offline_equals_one_pass(speech):
     model = random_model()
     template = np.zeros((64, 3), np.float32)
     whole = model(model.hear(speech)[None], torch.from_numpy(template)[None]).vertices[0]
-    np.testing.assert_allclose(predict_phonetic(model, speech, template), whole.detach().numpy(), atol=1e-4)
+    np.testing.assert_allclose(
+        predict_phonetic(model, speech, template), whole.detach().numpy(), atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("chunk", [1, 320, 7_777, 160_000])
@@ -60,7 +62,7 @@ def test_buffers_stay_bounded(speech):
     model = random_model()
     session = model.stream_session(np.zeros((64, 3), np.float32), core=10)
     sizes = []
-    for repeat in range(6):  # about 15 s of speech, 20 ms at a time
+    for _ in range(6):  # about 15 s of speech, 20 ms at a time
         for i in range(0, len(speech), 320):
             session.push(speech[i : i + 320])
         sizes.append((len(session.ears.audio), sum(len(f) for f in session.motion.features)))
