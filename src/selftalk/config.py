@@ -159,12 +159,12 @@ class PhonemeRecognizerConfig:
     """The recognizer's engine."""
     weights: str | None = None
     """A ``.hama`` weights file; ``None`` uses the model shipped in the hama package."""
-    left_context: int = 16
+    left_context: int = 32
     """Frames of audio context before each window's core (20 ms each)."""
     core: int = 100
     """Frames decided per window offline (streams decide fewer at a time)."""
-    right_context: int = 16
-    """Frames of look-ahead after each window's core."""
+    right_context: int = 4
+    """Frames of look-ahead after each window's core (a stream's latency grows with it)."""
     input_gain: float = 1.0
     """Scale applied to the waveform before the recognizer (e.g. 0.1 for audio normalised to
     unit variance, bringing it to a typical speech level)."""
@@ -469,6 +469,9 @@ class TrainConfig:
     """With augmentation and an animator that hears phonemes: fixed augmented versions of each
     clip whose recognizer outputs are cached (the animator hears one of them, or the clean
     clip, at each step)."""
+    stream_core: int = 0
+    """With an animator that hears phonemes: one more version of each clip, heard through the
+    recognizer in windows of this many frames, as a stream with that core hears it (0: none)."""
 
     def validate(self, path: str = "train") -> None:
         self.augment.validate(f"{path}.augment")
@@ -485,6 +488,7 @@ class TrainConfig:
             "num_workers",
             "max_steps",
             "augment_variants",
+            "stream_core",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{path}.{name} must be >= 0, got {getattr(self, name)}")
@@ -744,11 +748,12 @@ def phonemes() -> SelfTalkConfig:
         loss=LossConfig(rec=1e6, vel=1e6, lat=0.1, ctc=0.001, reader_on_truth=True),
         train=TrainConfig(
             lr=1e-3,
-            epochs=8,
+            epochs=12,
             batch_size=8,
             scheduler="cosine",
             warmup_steps=200,
             augment=robust_augmentation(),
+            stream_core=5,
         ),
     )
 

@@ -232,9 +232,12 @@ def nearest_emission(token_ids: np.ndarray, max_gap: int) -> np.ndarray:
     return out
 
 
-def analyse(recognizer: PhonemeRecognizer, audio: np.ndarray) -> dict[str, np.ndarray]:
-    """What is kept of one clip: log-probabilities (T, U) float16 and prosody (T, 11)."""
-    log_probs = recognizer.log_probs(audio)
+def analyse(
+    recognizer: PhonemeRecognizer, audio: np.ndarray, *, core: int | None = None
+) -> dict[str, np.ndarray]:
+    """What is kept of one clip: log-probabilities (T, U) float16 (windows of ``core`` frames,
+    default the configured one) and prosody (T, 11)."""
+    log_probs = recognizer.log_probs(audio, core=core)
     return {
         "log_probs": log_probs.astype(np.float16),
         "prosody": prosody_features(audio, 0, len(log_probs)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class Trainer:
                 augment=train.augment,
                 variants=train.augment_variants,
                 prosody=self.config.model.animator.prosody,
+                stream_core=train.stream_core if self.model.animator.hears_phonemes else 0,
             )
         elif (
             self.recognizer is not None and self.config.loss.uses_diagram and train.cache_recognizer
@@ -175,10 +177,10 @@ class Trainer:
         if not self.model.animator.hears_phonemes:
             return None
         variants = [0] * len(batch)
-        if augmented and self.phonemes.variants:
+        if augmented and self.phonemes.count > 1:
             seed = [self.config.train.seed, self.state.step, self.state.batch_in_epoch, 1]
             rng = np.random.default_rng(seed + [self.dist.rank])
-            variants = rng.integers(0, self.phonemes.variants + 1, size=len(batch)).tolist()
+            variants = rng.integers(0, self.phonemes.count, size=len(batch)).tolist()
         return self.phonemes.heard(batch, variants)
 
     def _forward(self, batch: Batch):
@@ -393,7 +395,8 @@ class Trainer:
                     continue
                 indices = self._indices(dataset, epoch=0, shuffle=False)
                 clips = [(dataset.names[i], dataset.clip_audio(i)) for i in indices]
-                self.phonemes.fill(clips, variants=variants, progress=show)
+                workers = max(1, (os.cpu_count() or 1) // self.dist.world_size)
+                self.phonemes.fill(clips, variants=variants, progress=show, workers=workers)
             return
         clips = []
         for dataset in (self.train_set, self.val_set):

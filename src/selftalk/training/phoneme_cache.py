@@ -4,11 +4,14 @@ An animator that hears through the phoneme recognizer, and a diagram whose teach
 need its posteriors for every clip at every step; the recognizer is frozen and
 deterministic, so they are computed once (:func:`~selftalk.models.phoneme_recognizer.analyse`)
 and read back. Augmentation would defeat such a cache, so each clip has a fixed number of
-augmented *variants*, each a deterministic function of the clip and its number: the animator
-hears one of them (or the clean clip) at each step, and the teacher always hears the clean clip.
+*variants*: augmented ones, each a deterministic function of the clip and its number, and
+optionally the clean clip heard through the small windows a stream uses (``stream_core``). The
+animator hears one of them (or the clean clip) at each step; the teacher always hears the
+clean clip.
 
 Entries live under ``root/<recognizer identity>/``: ``<audio hash>.safetensors`` for clean
-clips and ``<audio hash>-<k>-<augmentation hash>.safetensors`` for variant k.
+clips, ``<audio hash>-<k>-<augmentation hash>.safetensors`` for augmented variant k and
+``<audio hash>-s<core>.safetensors`` for the stream variant.
 """
 
 from __future__ import annotations
@@ -45,10 +48,12 @@ class PhonemeCache:
         augment: AugmentConfig | None = None,
         variants: int = 0,
         prosody: bool = True,
+        stream_core: int = 0,
     ):
         self.recognizer = recognizer
         self.augment = augment if augment is not None and augment.enabled else None
         self.variants = variants if self.augment is not None else 0
+        self.stream_core = stream_core
         self.prosody = prosody
         self.directory = Path(root) / recognizer.identity
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -57,12 +62,24 @@ class PhonemeCache:
         ).hexdigest()[:8]
         self._memory: dict[str, dict[str, np.ndarray]] = {}
 
+    @property
+    def count(self) -> int:
+        """Versions of a clip: 0 the clean one, 1 … ``variants`` augmented, then the stream one."""
+        return 1 + self.variants + (1 if self.stream_core else 0)
+
+    def _key(self, audio: np.ndarray, k: int) -> str:
+        if k == 0:
+            return audio_key(audio)
+        if k > self.variants:
+            return f"{audio_key(audio)}-s{self.stream_core}"
+        return f"{audio_key(audio)}-{k}-{self._augment_key}"
+
     # ----------------------------------------------------------------------------------------
 
     def variant_audio(self, audio: np.ndarray, name: str, k: int) -> np.ndarray:
         """Variant ``k`` of a clip's (S,) audio: 0 is the clip itself; k > 0 a fixed random
         augmentation of it (the same for every run, seed and process)."""
-        if k == 0:
+        if k == 0 or k > self.variants:
             return audio
         from selftalk.training.augment import augment
 
@@ -75,7 +92,7 @@ class PhonemeCache:
 
         from selftalk.io import atomic_path
 
-        key = audio_key(audio) + (f"-{k}-{self._augment_key}" if k else "")
+        key = self._key(audio, k)
         if key in self._memory:
             return self._memory[key]
         path = self.directory / f"{key}.safetensors"
@@ -86,22 +103,45 @@ class PhonemeCache:
             except Exception:  # a torn or foreign file: compute it again
                 path.unlink(missing_ok=True)
         if entry is None:
-            entry = analyse(self.recognizer, self.variant_audio(audio, name, k))
+            core = self.stream_core if k > self.variants else None
+            entry = analyse(self.recognizer, self.variant_audio(audio, name, k), core=core)
             with atomic_path(path) as tmp:
                 save_file(entry, str(tmp))
         self._memory[key] = entry
         return entry
 
     def fill(
-        self, clips: list[tuple[str, np.ndarray]], *, variants: bool = True, progress: bool = True
+        self,
+        clips: list[tuple[str, np.ndarray]],
+        *,
+        variants: bool = True,
+        progress: bool = True,
+        workers: int = 1,
     ) -> None:
-        """Compute every missing entry of ``(name, audio)`` clips (and of their variants)."""
+        """Compute every missing entry of ``(name, audio)`` clips (and of their variants), in
+        ``workers`` processes (each with its own recognizer); the entries land on disk."""
         from tqdm import tqdm
 
-        count = self.variants + 1 if variants else 1
-        jobs = [(name, audio, k) for name, audio in clips for k in range(count)]
-        for name, audio, k in tqdm(jobs, desc="phoneme cache", disable=not progress, leave=False):
-            self.entry(audio, name, k)
+        count = self.count if variants else 1
+        jobs = [
+            (name, audio, k)
+            for name, audio in clips
+            for k in range(count)
+            if not (self.directory / f"{self._key(audio, k)}.safetensors").is_file()
+        ]
+        bar = tqdm(total=len(jobs), desc="phoneme cache", disable=not progress, leave=False)
+        if workers <= 1 or len(jobs) < 2:
+            for name, audio, k in jobs:
+                self.entry(audio, name, k)
+                bar.update()
+        else:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers, initializer=_init_worker, initargs=(self,)) as pool:
+                for _ in pool.imap_unordered(_compute, jobs, chunksize=4):
+                    bar.update()
+        bar.close()
 
     # ----------------------------------------------------------------------------------------
 
@@ -128,3 +168,21 @@ class PhonemeCache:
 
 def _clip_audio(batch: Batch, i: int) -> np.ndarray:
     return batch.audio[i, : int(batch.audio_lengths[i])].detach().cpu().numpy()
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(cache: PhonemeCache) -> None:
+    from selftalk.models.phoneme_recognizer import PhonemeRecognizer
+
+    cache.recognizer = PhonemeRecognizer(cache.recognizer.config, threads=1)
+    cache._memory = {}
+    _WORKER["cache"] = cache
+
+
+def _compute(job) -> None:
+    name, audio, k = job
+    cache = _WORKER["cache"]
+    cache.entry(audio, name, k)
+    cache._memory.clear()  # the parent reads it from disk
