@@ -58,19 +58,23 @@ class LipClip:
 def load_lip_clips(data_dir, split: str, lip_indices=None) -> list[LipClip]:
     """The lips (offsets from each subject's template) and phones of a split's clips."""
     from selftalk.data.dataset import TalkingFaceDataset
+    from selftalk.data.layout import open_motion
 
     dataset = TalkingFaceDataset(data_dir, split, normalize=False)
     rows = np.asarray(dataset.layout.topology().lip_indices if lip_indices is None else lip_indices)
     clips_meta = dataset.layout.meta.clips or {}
     out = []
     for i, name in enumerate(dataset.names):
-        _, vertices = dataset.load(i)
         template = dataset.templates[dataset.clip_subjects[i]]
+        # read only the lip columns of the memory-mapped file: whole frames of a 2-hour corpus
+        # would fragment the heap into gigabytes
+        motion = open_motion(dataset.layout.vertices_path(name), len(template))
+        frames = motion.reshape(len(motion), -1, 3)[:: dataset.frame_step, rows]
         phones = clips_meta.get(name, {}).get("phones")
         out.append(
             LipClip(
                 name=name,
-                lips=(vertices[:, rows] - template[rows]).astype(np.float32),
+                lips=(np.asarray(frames, np.float32) - template[rows]),
                 fps=dataset.fps,
                 phones=[tuple(p) for p in phones] if phones else None,
             )
