@@ -31,11 +31,13 @@ from selftalk.io import save_npy, write_json, write_text
 SPLITS = ("test_voices", "test_recorded")
 
 
-def predict_trained(path: Path, data: Path, split: str, out: Path) -> None:
+def predict_trained(path: Path, data: Path, split: str, out: Path, checkpoint: str) -> None:
     from selftalk.inference.evaluate import predict_split
 
-    kind = "run_dir" if (path / "checkpoints").is_dir() else "model_dir"
-    predict_split(**{kind: path}, data_dir=data, split=split, out_dir=out, progress=False)
+    where = {"run_dir": path, "checkpoint": checkpoint}
+    if not (path / "checkpoints").is_dir():
+        where = {"model_dir": path}
+    predict_split(**where, data_dir=data, split=split, out_dir=out, progress=False)
 
 
 def predict_lipsync(recognizer: str):
@@ -184,6 +186,12 @@ def main() -> None:
     parser.add_argument("--judge", type=Path, help="lip reader from benchmarks/lip_reading.py")
     parser.add_argument("--splits", nargs="+", default=list(SPLITS))
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument(
+        "--checkpoint",
+        default="latest",
+        choices=("latest", "best"),
+        help="checkpoint of runs (default: the last, at the end of the schedule)",
+    )
     parser.add_argument("--out", required=True, type=Path, help="output stem (.json, .md)")
     args = parser.parse_args()
     rhos = (0.001, 0.002, 0.004)
@@ -214,7 +222,7 @@ def main() -> None:
                 rows = []
                 for k, path in enumerate(dirs):
                     out = Path(tmp) / split / f"{name}-{k}"
-                    predict_trained(path, args.data, split, out)
+                    predict_trained(path, args.data, split, out, args.checkpoint)
                     rows.append(score(out, args.data, split, rhos, judge))
                 table[name] = rows
                 print(split, name, rows, flush=True)
