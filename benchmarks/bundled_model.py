@@ -21,6 +21,7 @@ Writes ``OUT.json`` and ``OUT.md``.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
@@ -76,8 +77,9 @@ def predict_static(data: Path, split: str, out: Path) -> None:
         save_npy(out / f"{clip}.npy", np.repeat(truth.template(clip)[None], n, axis=0))
 
 
-def mouth_scores(pred: Path, data: Path, split: str, judge) -> dict:
-    """Lip error vs the best motionless mouth, mouth-opening correlation, judge PER/VER."""
+def mouth_scores(pred: Path, data: Path, split: str, judge, own=None) -> dict:
+    """Lip error vs the best motionless mouth, mouth-opening correlation, judge PER/VER, and
+    the error rate of a system's own lip reader (``own``) on its own motion."""
     from selftalk.data.layout import DatasetLayout
     from selftalk.metrics.groundtruth import EvaluationData
     from selftalk.phonetics import ReadingVocabulary
@@ -89,7 +91,8 @@ def mouth_scores(pred: Path, data: Path, split: str, judge) -> dict:
     phones = DatasetLayout(data).meta.clips
     fps = DatasetLayout(data).meta.fps
     phonemes, visemes = ReadingVocabulary("phonemes"), ReadingVocabulary("visemes")
-    errors, constant, corr, per, ver = [], [], [], [], []
+    errors, constant, corr, per, ver, own_pairs = [], [], [], [], [], []
+    own_vocabulary = ReadingVocabulary(own.config.reading) if own is not None else None
     for clip in truth.split_clips(split):
         gt = truth.ground_truth(clip)
         motion = np.load(pred / f"{clip}.npy")[: len(gt)]
@@ -112,16 +115,24 @@ def mouth_scores(pred: Path, data: Path, split: str, judge) -> dict:
             hyp = lr.read(judge, clip_info.lips, fps, merge=False)
             per.append((hyp, lr.true_sequence(clip_info, phonemes)))
             ver.append((lr.to_visemes(hyp, phonemes), lr.true_sequence(clip_info, visemes)))
+        if own is not None:
+            merge = own_vocabulary.kind == "visemes"
+            hyp = lr.read(own, clip_info.lips, fps, merge=merge)
+            own_pairs.append((hyp, lr.true_sequence(clip_info, own_vocabulary)))
     out = {
         "lip_error_vs_constant": float(np.mean(errors) / np.mean(constant)),
         "mouth_open_corr": float(np.mean(corr)),
     }
     if judge is not None:
         out.update(judge_per=lr.error_rate(per), judge_ver=lr.error_rate(ver))
+    if own is not None:
+        out[f"own_{'ver' if own_vocabulary.kind == 'visemes' else 'per'}"] = lr.error_rate(
+            own_pairs
+        )
     return out
 
 
-def score(pred: Path, data: Path, split: str, rhos: tuple[float, ...], judge) -> dict:
+def score(pred: Path, data: Path, split: str, rhos: tuple[float, ...], judge, own=None) -> dict:
     from selftalk.metrics.evaluate import EvaluateOptions, evaluate_predictions, report_to_dict
 
     report = report_to_dict(
@@ -133,8 +144,19 @@ def score(pred: Path, data: Path, split: str, rhos: tuple[float, ...], judge) ->
         "fdd": values["fdd"],
         "mve": values["mve"],
         **{f"lrp@{r}": v for r, v in zip(rhos, values["lrp"].values())},
-        **mouth_scores(pred, data, split, judge),
+        **mouth_scores(pred, data, split, judge, own),
     }
+
+
+def own_reader(path: Path, args):
+    """A run's own lip reader, if its training taught it to read (the diagram); else None."""
+    if not (path / "checkpoints").is_dir():
+        return None
+    from selftalk.inference.loading import load_model
+
+    model = load_model(run_dir=path, checkpoint=args.checkpoint).model
+    config = json.loads((path / "config.json").read_text())
+    return model.lip_reader.eval() if config["loss"]["ctc"] > 0 else None
 
 
 def summarize(values: list[float]) -> dict:
@@ -157,6 +179,7 @@ COLUMNS = (
     ("mouth_open_corr", "mouth-opening r", 1),
     ("judge_per", "judge PER", 1),
     ("judge_ver", "judge VER", 1),
+    ("own_ver", "own reader VER", 1),
 )
 
 
@@ -223,7 +246,7 @@ def main() -> None:
                 for k, path in enumerate(dirs):
                     out = Path(tmp) / split / f"{name}-{k}"
                     predict_trained(path, args.data, split, out, args.checkpoint)
-                    rows.append(score(out, args.data, split, rhos, judge))
+                    rows.append(score(out, args.data, split, rhos, judge, own_reader(path, args)))
                 table[name] = rows
                 print(split, name, rows, flush=True)
             for name, predict in baselines:
