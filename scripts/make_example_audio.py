@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Make examples/hello.wav: a sentence spoken by Festival's `slt` (HTS) voice, a voice the
-bundled model never heard in training (SynthTalk's held-out voices).
+"""Make examples/hello.wav: a sentence spoken by Festival's `slt` (HTS) voice, one of
+SynthTalk's held-out voices, which the bundled model never heard in training.
 
     python scripts/make_example_audio.py
 """
