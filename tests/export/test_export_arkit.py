@@ -173,7 +173,7 @@ def _cli(argv):
     parser = argparse.ArgumentParser()
     verb.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
-    return args.run(args)
+    return args.handler(args)
 
 
 def test_export_command_writes_every_format(tmp_path):

@@ -29,7 +29,7 @@ def test_synth_small_command(tmp_path, monkeypatch):
     args = _parser().parse_args(
         ["synth", str(out), "--small", "--fps", "25", "--seed", "3", "--quiet", "--workers", "1"]
     )
-    assert args.run(args) == 0
+    assert args.handler(args) == 0
     meta = json.loads((out / "meta.json").read_text())
     assert meta["fps"] == 25 and len(meta["clips"]) == 12 and len(meta["subjects"]) == 3
 
@@ -62,7 +62,7 @@ def test_lipsync_command(tmp_path, monkeypatch):
             str(csv),
         ]
     )
-    assert args.run(args) == 0
+    assert args.handler(args) == 0
     vertices = np.load(out)
     head = load_head()
     assert vertices.shape == (round(utt.duration * 30), head.n_vertices, 3)
@@ -82,7 +82,7 @@ def test_lipsync_without_a_transcript_recognises_phones(tmp_path):
     soundfile.write(wav, utt.audio, utt.sample_rate)
     out = tmp_path / "out.npy"
     args = _parser().parse_args(["lipsync", str(wav), "--recognize-phones", "-o", str(out)])
-    assert args.run(args) == 0
+    assert args.handler(args) == 0
     vertices = np.load(out)
     head = load_head()
     assert vertices.shape == (round(utt.duration * 30), head.n_vertices, 3)

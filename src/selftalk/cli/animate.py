@@ -6,6 +6,7 @@ import argparse
 
 
 def register(subparsers) -> None:
+    from selftalk.cli.common import add_output, add_size
     from selftalk.cli.predict import add_model_arguments
     from selftalk.inference.formats import OUTPUTS
 
@@ -24,39 +25,32 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("audio", metavar="AUDIO", help="speech: wav, flac, mp3, ogg, m4a, …")
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="OUT",
-        help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)",
-    )
+    add_output(parser, help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)")
     add_model_arguments(parser)
-    parser.add_argument("--size", type=int, default=512, help="video width and height (512)")
+    add_size(parser, default="512", help="video size")
     parser.add_argument(
         "--window",
         type=float,
         default=20.0,
         help="seconds of audio per model pass; longer audio is cross-faded (20)",
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import time
 
+    from selftalk.cli.predict import load_for_args
     from selftalk.inference.animate import animate, output_path
-    from selftalk.inference.loading import load_model
 
     start = time.perf_counter()
     output_path(args.audio, args.output)  # reject a bad suffix before loading anything
-    loaded = load_model(
-        model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint, device=args.device
-    )
+    loaded, subject = load_for_args(args)
     result = animate(
         loaded,
         args.audio,
         args.output,
-        subject=args.subject,
+        subject=subject,
         template_path=args.template,
         window=args.window,
         size=args.size,

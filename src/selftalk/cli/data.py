@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from selftalk.cli.common import add_progress, progress_enabled
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -33,15 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="largest accepted audio/motion duration difference (default: %(default)s s)",
     )
-    check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    check.set_defaults(run=run_check)
+    add_progress(check)
+    check.set_defaults(handler=run_check)
 
 
 def run_check(args: argparse.Namespace) -> int:
     from selftalk.data.check import check_dataset
 
     progress = None
-    if not args.quiet:
+    if progress_enabled(args):
         from tqdm import tqdm
 
         def progress(items):

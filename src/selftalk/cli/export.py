@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import add_output
+
 FORMATS = ("glb", "csv", "json", "obj", "ply")
 
 
@@ -22,7 +24,7 @@ def register(subparsers) -> None:
         metavar="MESH",
         help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
     )
-    parser.add_argument("-o", "--output", required=True, metavar="OUT")
+    add_output(parser, required=True, metavar="OUT", help="OUT.glb | .csv | .json, or a folder")
     parser.add_argument("--format", choices=FORMATS, help="default: from OUT's suffix")
     parser.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
     gl = parser.add_argument_group("glb")
@@ -45,7 +47,7 @@ def register(subparsers) -> None:
     )
     ar.add_argument("--smoothing", type=float, default=0.01, help="temporal smoothing (0.01)")
     ar.add_argument("--regularization", type=float, default=1e-4, help="ridge penalty (1e-4)")
-    parser.set_defaults(run=run)
+    parser.set_defaults(handler=run)
 
 
 def _format(args: argparse.Namespace) -> str:

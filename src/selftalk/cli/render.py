@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import add_hidden_alias, add_output, add_size
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -19,7 +21,7 @@ def register(subparsers) -> None:
         metavar="MESH",
         help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
     )
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
+    add_output(parser, required=True, metavar="OUT.mp4", help="the video to write")
     parser.add_argument("--audio", metavar="AUDIO", help="audio file to mux in (any format)")
     parser.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
     parser.add_argument(
@@ -51,9 +53,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--error-unit", default="", help="unit shown above the colour bar")
     look = parser.add_argument_group("look")
-    look.add_argument(
-        "--size", default="512x512", metavar="WxH", help="panel size (default 512x512)"
-    )
+    add_size(look, default="512x512", help="panel size")
     look.add_argument("--background", default="#ffffff", help="background colour (#rrggbb)")
     look.add_argument("--color", default="#b3b3bd", help="mesh colour (#rrggbb)")
     look.add_argument("--up", default="+y", help="mesh axis pointing up (default +y)")
@@ -64,18 +64,15 @@ def register(subparsers) -> None:
     look.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"])
     enc = parser.add_argument_group("encoding")
     enc.add_argument("--crf", type=int, default=18, help="x264 quality (lower is better; 18)")
-    enc.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
-    parser.set_defaults(run=run)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    from selftalk.errors import ConfigError
-
-    try:
-        width, height = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise ConfigError(f"--size must look like 512x512, got {text!r}") from None
-    return width, height
+    x264 = enc.add_argument(
+        "--x264-preset",
+        "--preset",
+        dest="x264_preset",
+        default="veryfast",
+        help="x264 speed/size trade-off: ultrafast … veryslow (default veryfast)",
+    )
+    add_hidden_alias(x264, "--preset")  # the old spelling; render has no config preset
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     labels = args.labels
     if labels is None and compare:
         labels = [Path(p).stem for p in [args.motion, *args.compare]]
-    width, height = parse_size(args.size)
+    width, height = args.size
     options = RenderOptions(
         width=width,
         height=height,
@@ -126,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             vmax=args.error_max, scale=args.error_scale, unit=args.error_unit
         ),
         options=options,
-        video=VideoOptions(crf=args.crf, preset=args.preset),
+        video=VideoOptions(crf=args.crf, preset=args.x264_preset),
     )
     print(
         f"wrote {info.path}: {info.frames} frames at {info.fps:g} fps ({info.duration_s:.2f} s), "
