@@ -15,8 +15,20 @@ def register(subparsers) -> None:
         "the clip, for `selftalk metrics`.",
     )
     add_model_arguments(parser, required=True, faces=False)
-    parser.add_argument("--data", required=True, metavar="DATA_DIR")
-    parser.add_argument("--split", default="test")
+    parser.add_argument(
+        "--data",
+        required=True,
+        metavar="DATA_DIR",
+        help="dataset: prepared, or as FaceFormer, CodeTalker, SelfTalk or UniTalker keep it",
+    )
+    parser.add_argument(
+        "--split", default="test", help="split to predict (BIWI's test is test-a; default: test)"
+    )
+    parser.add_argument(
+        "--split-file",
+        metavar="SPLITS.json",
+        help="named splits {split: {subject: [sentence, ...]}} instead of the dataset's own",
+    )
     add_output(parser, required=True, metavar="PRED_DIR", help="folder of {clip}.npy to write")
     parser.add_argument(
         "--frames",
@@ -39,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir=args.output,
         frames=args.frames,
         device=args.device,
+        split_file=args.split_file,
     )
     print(f"wrote {written} predictions to {args.output}")
     return 0
