@@ -95,8 +95,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "render.json"))
     args = parser.parse_args()
 
+    from selftalk.arkit import LIVE_LINK
     from selftalk.export import fit_basis, solve_weights, write_glb
-    from selftalk.export.arkit import ARKIT_NAMES, BlendshapeBasis
+    from selftalk.export.arkit import BlendshapeBasis
     from selftalk.io import write_json
     from selftalk.render import Renderer, RenderOptions, render_video, write_video
 
@@ -162,7 +163,7 @@ def main() -> int:
         basis_fit = fit_basis(motion, base=template, max_components=52, tolerance=0.0)
         extra = rng.normal(0, 1e-3, (52 - basis_fit.n_components, len(template), 3))
         deltas = np.concatenate([basis_fit.targets, extra]).astype(np.float32)
-        basis = BlendshapeBasis(names=ARKIT_NAMES, deltas=deltas, neutral=template)
+        basis = BlendshapeBasis(names=LIVE_LINK, deltas=deltas, neutral=template)
         basis_name = "synthetic 52"
     start = time.perf_counter()
     solved = solve_weights(motion, basis)

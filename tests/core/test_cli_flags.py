@@ -18,6 +18,7 @@ WRITERS = {
     "predict": ["predict", "a.wav"],
     "test": ["test", "--run", "r", "--data", "d"],
     "metrics": ["metrics", "--pred", "p", "--data", "d"],
+    "compare": ["compare", "p1", "p2", "--data", "d"],
     "synth": ["synth", "--small"],
     "lipsync": ["lipsync", "a.wav", "--text", "hi"],
     "render": ["render", "m.npy"],
@@ -34,6 +35,7 @@ PROGRESS = {
     "train-recognizer": ["train-recognizer", "--data", "d", "-o", "r"],
     "metrics": ["metrics", "--pred", "p", "--data", "d"],
     "data check": ["data", "check", "d"],
+    "compare": ["compare", "p1", "--data", "d"],
     "prepare vocaset": ["prepare", "vocaset", "raw", "-o", "d"],
 }
 
