@@ -24,9 +24,10 @@ from selftalk.config import (
     robust_augmentation,
     small_encoder,
 )
+from selftalk.metrics.text import character_error_rate, normalize_transcript
 from selftalk.models.vocab import TOKENS, decode_ids, greedy_ctc_labels
 from selftalk.training.augment import augment
-from selftalk.training.speech_data import SpeechSet, normalize_transcript
+from selftalk.training.speech_data import SpeechSet
 
 
 @dataclass(kw_only=True)
@@ -46,14 +47,6 @@ class RecognizerTrainConfig:
     augment: AugmentConfig = field(
         default_factory=lambda: dataclasses.replace(robust_augmentation(), p_speed=0.3)
     )
-
-
-def cer(hypotheses: list[str], references: list[str]) -> float:
-    """Character error rate, pooled (edits / reference characters)."""
-    from rapidfuzz.distance import Levenshtein
-
-    edits = sum(Levenshtein.distance(h, r) for h, r in zip(hypotheses, references))
-    return edits / max(1, sum(len(r) for r in references))
 
 
 def _batches(lengths: np.ndarray, seconds: float, rng: np.random.Generator) -> list[np.ndarray]:
@@ -98,9 +91,11 @@ def transcribe(model, audios: list[np.ndarray], batch_size: int = 8) -> list[str
 
 def evaluate(model, sets: dict[str, SpeechSet]) -> dict[str, float]:
     return {
-        f"cer/{name}": cer(
-            transcribe(model, s.audio), [normalize_transcript(e.text) for e in s.examples]
+        f"cer/{name}": character_error_rate(
+            zip(transcribe(model, s.audio), [normalize_transcript(e.text) for e in s.examples]),
+            normalize=False,  # transcripts are in the vocabulary already; references normalised
         )
+        or 0.0
         for name, s in sets.items()
         if len(s)
     }
