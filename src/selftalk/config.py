@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from selftalk.errors import ConfigError
 
+#: samples per second of the audio every speech model here takes (wav2vec 2.0's 16 kHz);
+#: the one definition (``selftalk.audio`` re-exports it)
 SAMPLE_RATE = 16_000
 
 
@@ -85,9 +87,14 @@ class SpeechEncoderConfig:
     """Length of each SpecAugment time mask, in frames."""
 
     @property
+    def hop(self) -> int:
+        """Samples per output frame: the product of the CNN strides (320 for the standard CNN)."""
+        return math.prod(self.conv_stride)
+
+    @property
     def frame_rate(self) -> float:
-        """Output frames per second at 16 kHz (50.0 for the standard CNN)."""
-        return SAMPLE_RATE / math.prod(self.conv_stride)
+        """Output frames per second at :data:`SAMPLE_RATE` (50.0 for the standard CNN)."""
+        return SAMPLE_RATE / self.hop
 
     def validate(self, path: str = "encoder") -> None:
         if self.keep_layers < 0:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from selftalk.config import ModelConfig
+from selftalk.config import SAMPLE_RATE, ModelConfig
 from selftalk.models.frames import (
     conv_output_lengths,
     interpolate_frames,
@@ -49,8 +49,9 @@ class FacialAnimator(nn.Module):
         self.audio_encoder = audio_encoder
         if anim.freeze_feature_encoder:
             self.audio_encoder.freeze_feature_encoder()
-        enc = audio_encoder.config
-        self.audio_rate = 16_000 / math.prod(enc.conv_stride)
+        enc = audio_encoder.config  # the loaded encoder's own (a pretrained one's may differ)
+        self.hop = math.prod(enc.conv_stride)  # samples per encoder frame
+        self.audio_rate = SAMPLE_RATE / self.hop
         self.stack = stack_factor(self.audio_rate, config.fps) if anim.alignment == "stack" else 1
         self.audio_feature_map = nn.Linear(enc.hidden_size * self.stack, anim.feature_dim)
         layer = nn.TransformerDecoderLayer(

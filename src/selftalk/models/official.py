@@ -36,7 +36,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from selftalk.config import PAPER_RECOGNIZER, ModelConfig, SpeechEncoderConfig, xlsr53_large
+from selftalk.config import (
+    PAPER_RECOGNIZER,
+    SAMPLE_RATE,
+    ModelConfig,
+    SpeechEncoderConfig,
+    xlsr53_large,
+)
 from selftalk.errors import ConfigError, InputError
 from selftalk.models.selftalk import SelfTalk
 from selftalk.models.wav2vec2 import adapt_weight_norm_keys
@@ -387,7 +393,7 @@ def save_imported(
 _FEATURE_EXTRACTOR = {
     "feature_extractor_type": "Wav2Vec2FeatureExtractor",
     "feature_size": 1,
-    "sampling_rate": 16000,
+    "sampling_rate": SAMPLE_RATE,
     "padding_value": 0.0,
     "padding_side": "right",
     "do_normalize": True,

@@ -19,6 +19,7 @@ import torch
 
 from selftalk.audio import normalize
 from selftalk.config import (
+    SAMPLE_RATE,
     AugmentConfig,
     SpeechEncoderConfig,
     robust_augmentation,
@@ -54,7 +55,7 @@ def _batches(lengths: np.ndarray, seconds: float, rng: np.random.Generator) -> l
     order = np.argsort(lengths + rng.uniform(0, 8000, len(lengths)))
     batches, current, total = [], [], 0
     for i in order:
-        if current and total + lengths[i] > seconds * 16_000:
+        if current and total + lengths[i] > seconds * SAMPLE_RATE:
             batches.append(np.asarray(current))
             current, total = [], 0
         current.append(i)
