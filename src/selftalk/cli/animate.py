@@ -6,7 +6,7 @@ import argparse
 
 
 def register(subparsers) -> None:
-    from selftalk.cli.common import add_output, add_size
+    from selftalk.cli.common import add_output, add_size, add_window
     from selftalk.cli.predict import add_model_arguments
     from selftalk.inference.formats import OUTPUTS
 
@@ -28,12 +28,7 @@ def register(subparsers) -> None:
     add_output(parser, help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)")
     add_model_arguments(parser)
     add_size(parser, default="512", help="video size")
-    parser.add_argument(
-        "--window",
-        type=float,
-        default=20.0,
-        help="seconds of audio per model pass; longer audio is cross-faded (20)",
-    )
+    add_window(parser)
     parser.set_defaults(handler=run)
 
 

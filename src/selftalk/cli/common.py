@@ -275,6 +275,27 @@ def add_model_arguments(
     )
 
 
+def add_window(parser: argparse.ArgumentParser) -> None:
+    """``--window SECONDS``: audio per model pass; longer audio is cross-faded."""
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=20.0,
+        help="seconds of audio per model pass; longer audio is cross-faded (default 20)",
+    )
+
+
+def add_motion_input(parser: argparse.ArgumentParser) -> None:
+    """``MOTION`` (a .npy), ``--template MESH`` (its topology) and ``--fps`` (its frame rate)."""
+    parser.add_argument("motion", help="motion .npy: (T, V, 3) or (T, V*3) vertex positions")
+    parser.add_argument(
+        "--template",
+        metavar="MESH",
+        help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
+    )
+    parser.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
+
+
 def load_for_args(args: argparse.Namespace):
     """The model of ``--model``/``--run``/``--checkpoint``/``--device``, and the ``--subject``
     resolved to one of its subjects' names (None when not given)."""

@@ -10,7 +10,7 @@ __all__ = ["add_model_arguments", "load_for_args", "register", "run"]  # verbs i
 
 
 def register(subparsers) -> None:
-    from selftalk.cli.common import add_output
+    from selftalk.cli.common import add_output, add_window
 
     parser = subparsers.add_parser(
         "predict",
@@ -20,12 +20,7 @@ def register(subparsers) -> None:
     parser.add_argument("audio", metavar="AUDIO", help="speech in any common format")
     add_model_arguments(parser)
     add_output(parser, required=True, metavar="OUT.npy", help="the motion to write")
-    parser.add_argument(
-        "--window",
-        type=float,
-        default=20.0,
-        help="seconds of audio per pass; longer audio is cross-faded (default 20)",
-    )
+    add_window(parser)
     parser.set_defaults(handler=run)
 
 

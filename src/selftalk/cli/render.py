@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from selftalk.cli.common import add_hidden_alias, add_output, add_size
+from selftalk.cli.common import add_hidden_alias, add_motion_input, add_output, add_size
 
 
 def register(subparsers) -> None:
@@ -15,15 +15,9 @@ def register(subparsers) -> None:
         "video, with the audio muxed in. --compare adds side-by-side panels; --error-map "
         "colours every vertex by its distance to a ground truth.",
     )
-    parser.add_argument("motion", help="motion .npy: (T, V, 3) or (T, V*3) vertex positions")
-    parser.add_argument(
-        "--template",
-        metavar="MESH",
-        help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
-    )
+    add_motion_input(parser)
     add_output(parser, required=True, metavar="OUT.mp4", help="the video to write")
     parser.add_argument("--audio", metavar="AUDIO", help="audio file to mux in (any format)")
-    parser.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
     parser.add_argument(
         "--compare",
         nargs="+",
