@@ -22,6 +22,7 @@ WRITERS = {
     "synth": ["synth", "--small"],
     "lipsync": ["lipsync", "a.wav", "--text", "hi"],
     "render": ["render", "m.npy"],
+    "rig": ["rig", "head.obj"],
     "export": ["export", "m.npy"],
     "import-official": ["import-official", "c.pth", "--preset", "tiny", "--lips", "l.txt"],
     "train": ["train", "--data", "d"],

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "selftalk.cli.lipsync",
     "selftalk.cli.render",
     "selftalk.cli.export",
+    "selftalk.cli.rig",
     "selftalk.cli.import_official",
 ]
 
