@@ -18,6 +18,7 @@ from selftalk.arkit import ALPHABETICAL
 from selftalk.avatar.gltf_file import SUFFIXES, GltfFile, read_gltf
 from selftalk.avatar.targets import Plan, plan_drives, read_mapping
 from selftalk.avatar.write import add_animation
+from selftalk.config import SAMPLE_RATE
 from selftalk.errors import InputError
 
 
@@ -79,7 +80,7 @@ def drive_avatar(
     fps: float,
     mapping: str | Path | None = None,
     audio: str | Path | np.ndarray | None = None,
-    audio_rate: int = 16_000,
+    audio_rate: int = SAMPLE_RATE,
     gltf: GltfFile | None = None,
     plan: Plan | None = None,
 ) -> AvatarAnimation:

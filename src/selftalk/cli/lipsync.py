@@ -13,7 +13,7 @@ def register(subparsers) -> None:
         help="procedural lip sync from speech and its transcript",
         description="Align the transcript to the audio (pocketsphinx), then animate the bundled "
         "head with the SynthTalk viseme animator. Writes (T, V, 3) float32 vertices. Without a "
-        "transcript, --recognize-phones takes pocketsphinx's phone recognition instead.",
+        "transcript, --recognize-phones takes the phones a recognizer hears instead.",
     )
     p.add_argument("audio", help="speech audio file (wav, flac, mp3, …)")
     words = p.add_mutually_exclusive_group(required=True)
@@ -21,7 +21,14 @@ def register(subparsers) -> None:
     words.add_argument(
         "--recognize-phones",
         action="store_true",
-        help="no transcript: recognise phones from the audio alone (a weaker, non-neural baseline)",
+        help="no transcript: recognise phones from the audio alone (see --recognizer)",
+    )
+    p.add_argument(
+        "--recognizer",
+        choices=("hama", "pocketsphinx"),
+        default="hama",
+        help="with --recognize-phones: hama's neural phoneme recognizer (default) or "
+        "pocketsphinx's all-phone search (the older, weaker baseline)",
     )
     add_output(p, required=True, metavar="OUT.npy", help="output .npy of (T, V, 3) vertices")
     p.add_argument(
@@ -46,7 +53,13 @@ def run(args: argparse.Namespace) -> int:
 
     subject = None if args.subject is None else subject_number(args.subject)
     if args.recognize_phones:
-        result = lipsync_without_text(args.audio, fps=args.fps, subject=subject, seed=args.seed)
+        result = lipsync_without_text(
+            args.audio,
+            fps=args.fps,
+            subject=subject,
+            seed=args.seed,
+            recognizer=args.recognizer,
+        )
     else:
         result = lipsync(args.audio, args.text, fps=args.fps, subject=subject, seed=args.seed)
     from selftalk.io import save_npy

@@ -88,7 +88,7 @@ def register(subparsers) -> None:
     add_output(p, metavar="OUT_DIR", help="output directory")
     add_config(p, CONFIGS)
     p.add_argument("--subjects", type=int, default=None, help="number of subjects (default 12)")
-    p.add_argument("--sentences", type=int, default=None, help="sentences a subject (default 40)")
+    p.add_argument("--sentences", type=int, default=None, help="sentences a subject (default 200)")
     p.add_argument(
         "--voices",
         nargs="+",

@@ -59,6 +59,12 @@ def register(subparsers) -> None:
     parser.add_argument("--train-split", default="train")
     parser.add_argument("--val-split", default="val", help="'none' to skip validation")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, …")
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where the frozen recognizer's outputs are cached (default: inside the run); "
+        "runs on the same data can share one",
+    )
     add_progress(parser)
     parser.set_defaults(handler=run)
 
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         val_split=None if args.val_split.lower() == "none" else args.val_split,
         progress=progress_enabled(args),
         argv=["selftalk", *sys.argv[1:]],
+        cache_dir=args.cache_dir,
     )
     if trainer.dist.is_main:
         state = trainer.state

@@ -41,7 +41,15 @@ def predict_motion(
     window: float = 20.0,
     overlap: float = 2.0,
 ) -> np.ndarray:
-    """Animate (S,) raw 16 kHz audio on a (V, 3) template → (T, V, 3) float32 vertices."""
+    """Animate (S,) raw 16 kHz audio on a (V, 3) template → (T, V, 3) float32 vertices.
+
+    An animator that hears phonemes has a bounded receptive field and runs exactly over the
+    whole audio in bounded memory (:mod:`selftalk.inference.phonetic_stream`); ``window`` and
+    ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window."""
+    if model.animator.hears_phonemes:
+        from selftalk.inference.phonetic_stream import predict_phonetic
+
+        return predict_phonetic(model, audio, template)
     model.eval()
     device = model.device
     samples = torch.from_numpy(normalize(audio)).to(device)
