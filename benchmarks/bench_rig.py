@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL
 from selftalk.rig import rig_mesh
 from selftalk.rig.evaluate import make_case, residuals_mm
-from selftalk.synth.arkit import ARKIT_NAMES
 
 REMESHES = {  # name: (subdivide, keep)
     "subdivided (18k vertices)": (True, 1.0),
@@ -66,8 +66,8 @@ def main() -> None:
                         "scale_error": abs(rig.similarity.scale * case.pose.scale - 1.0),
                         "fit_rms_mm": rig.fit_rms * 1000,
                         **summary(err),
-                        "per_blendshape_mean_mm": dict(zip(ARKIT_NAMES, map(float, err.mean(1)))),
-                        "per_blendshape_max_mm": dict(zip(ARKIT_NAMES, map(float, err.max(1)))),
+                        "per_blendshape_mean_mm": dict(zip(ALPHABETICAL, map(float, err.mean(1)))),
+                        "per_blendshape_max_mm": dict(zip(ALPHABETICAL, map(float, err.max(1)))),
                         "largest_true_displacement_mm": float(
                             np.linalg.norm(case.truth, axis=-1).max() * 1000
                         ),

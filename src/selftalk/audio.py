@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.config import SAMPLE_RATE  # noqa: F401 (the one definition; importable here)
 from selftalk.errors import InputError
-
-SAMPLE_RATE = 16_000
 
 
 def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

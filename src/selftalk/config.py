@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -20,6 +21,8 @@ from typing import Any, Literal
 
 from selftalk.errors import ConfigError
 
+#: samples per second of the audio every speech model here takes (wav2vec 2.0's 16 kHz);
+#: the one definition (``selftalk.audio`` re-exports it)
 SAMPLE_RATE = 16_000
 
 
@@ -84,9 +87,14 @@ class SpeechEncoderConfig:
     """Length of each SpecAugment time mask, in frames."""
 
     @property
+    def hop(self) -> int:
+        """Samples per output frame: the product of the CNN strides (320 for the standard CNN)."""
+        return math.prod(self.conv_stride)
+
+    @property
     def frame_rate(self) -> float:
-        """Output frames per second at 16 kHz (50.0 for the standard CNN)."""
-        return SAMPLE_RATE / math.prod(self.conv_stride)
+        """Output frames per second at :data:`SAMPLE_RATE` (50.0 for the standard CNN)."""
+        return SAMPLE_RATE / self.hop
 
     def validate(self, path: str = "encoder") -> None:
         if self.keep_layers < 0:
@@ -812,19 +820,19 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any], path: str = "") -
     """Return a copy of ``config`` with the nested ``overrides`` applied, type-checked."""
     if not isinstance(overrides, Mapping):
         raise ConfigError(f"{path or 'config'} must be a mapping, got {type(overrides).__name__}")
-    config = dataclasses.replace(config)
     hints = typing.get_type_hints(type(config))
     names = {f.name for f in dataclasses.fields(config)}
+    changes: dict[str, Any] = {}
     for key, value in overrides.items():
         where = f"{path}.{key}" if path else str(key)
         if key not in names:
             raise ConfigError(f"unknown config key {where!r} (known: {', '.join(sorted(names))})")
-        current = getattr(config, key)
+        current = changes.get(key, getattr(config, key))
         if dataclasses.is_dataclass(current):
-            setattr(config, key, apply_overrides(current, value, where))
+            changes[key] = apply_overrides(current, value, where)
         else:
-            setattr(config, key, _coerce(value, hints[key], where))
-    return config
+            changes[key] = _coerce(value, hints[key], where)
+    return dataclasses.replace(config, **changes)  # frozen config classes too
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
@@ -876,6 +884,9 @@ def resolve(
     return config.validate()
 
 
+_SCIENTIFIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+
+
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -907,6 +918,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be an integer, got {value!r}")
         return value
     if hint is float:
+        if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
+            value = float(value)  # YAML 1.1 reads 3e-4 (no dot) as a string
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a number, got {value!r}")
         return float(value)

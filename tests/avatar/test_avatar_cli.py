@@ -14,13 +14,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from avatars import accessor, make_avatar, read_glb
 
+from selftalk.arkit import ALPHABETICAL_INDEX
 from selftalk.audio import load_audio
 from selftalk.avatar import arkit_curves
 from selftalk.cli import main
 from selftalk.config import tiny
 from selftalk.inference.loading import load_model
 from selftalk.models.selftalk import SelfTalk
-from selftalk.synth.arkit import INDEX
 from selftalk.synth.head import load_head
 
 
@@ -61,7 +61,7 @@ def test_cli_drives_the_avatar_with_the_models_curves(model_dir, wav, tmp_path, 
     doc, binary = read_glb(out)
     sampler = doc["animations"][-1]["samplers"][0]
     face = accessor(doc, binary, sampler["output"]).reshape(len(expected), -1)
-    np.testing.assert_allclose(face[:, 0], expected[:, INDEX["jawOpen"]], atol=1e-6)
+    np.testing.assert_allclose(face[:, 0], expected[:, ALPHABETICAL_INDEX["jawOpen"]], atol=1e-6)
     assert out.with_suffix(".wav").is_file() and fps == 30
 
 

@@ -15,10 +15,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from avatars import NAMINGS, OTHER, SHAPES, accessor, make_avatar, read_glb
 
+from selftalk.arkit import ALPHABETICAL, ALPHABETICAL_INDEX
 from selftalk.avatar import drive_avatar, read_gltf
 from selftalk.avatar.vrm import ARKIT_TO_VRM
 from selftalk.errors import InputError
-from selftalk.synth.arkit import ARKIT_NAMES, INDEX
 
 
 def curves(frames: int = 24, seed: int = 0) -> np.ndarray:
@@ -67,17 +67,17 @@ def test_each_naming_drives_its_arkit_targets(tmp_path, naming, skin, texture):
     arkit = curves()
     out = tmp_path / "talking.glb"
     result = drive_avatar(avatar, arkit, out, fps=25, audio=np.zeros(8000, np.float32))
-    assert result.plan.driven == sorted(SHAPES, key=ARKIT_NAMES.index)
-    assert set(result.plan.missing) == set(ARKIT_NAMES) - set(SHAPES)
+    assert result.plan.driven == sorted(SHAPES, key=ALPHABETICAL.index)
+    assert set(result.plan.missing) == set(ALPHABETICAL) - set(SHAPES)
     doc, binary = read_glb(out)
     weights = animated(doc, binary)
     assert set(weights) == {1, 2}  # the face node and the teeth node
     face = weights[1]
     assert face.shape == (24, info["n_face_targets"])
     for j, shape in enumerate(SHAPES):
-        np.testing.assert_allclose(face[:, j], arkit[:, INDEX[shape]], atol=1e-6)
+        np.testing.assert_allclose(face[:, j], arkit[:, ALPHABETICAL_INDEX[shape]], atol=1e-6)
     np.testing.assert_allclose(face[:, len(SHAPES)], 0.25)  # not ARKit: keeps its rest weight
-    np.testing.assert_allclose(weights[2][:, 0], arkit[:, INDEX["jawOpen"]], atol=1e-6)
+    np.testing.assert_allclose(weights[2][:, 0], arkit[:, ALPHABETICAL_INDEX["jawOpen"]], atol=1e-6)
     times = accessor(doc, binary, doc["animations"][-1]["samplers"][0]["input"]).reshape(-1)
     np.testing.assert_allclose(times, np.arange(24) / 25, atol=1e-6)
     assert doc["animations"][-1]["extras"]["audio"] == "talking.wav"
@@ -99,9 +99,11 @@ def test_vrm_presets_drive_the_targets_they_bind(tmp_path, version):
     face = animated(doc, binary)[1]
     base = info["face_names"].index("Fcl_MTH_A")
     for i, preset in enumerate(["aa", "ih", "ou", "ee", "oh"]):
-        expected = sum(c * arkit[:, INDEX[s]] for s, c in ARKIT_TO_VRM[preset].items())
+        expected = sum(c * arkit[:, ALPHABETICAL_INDEX[s]] for s, c in ARKIT_TO_VRM[preset].items())
         np.testing.assert_allclose(face[:, base + i], np.clip(expected, 0, 1), atol=1e-5)
-    blink = 0.5 * (arkit[:, INDEX["eyeBlinkLeft"]] + arkit[:, INDEX["eyeBlinkRight"]])
+    blink = 0.5 * (
+        arkit[:, ALPHABETICAL_INDEX["eyeBlinkLeft"]] + arkit[:, ALPHABETICAL_INDEX["eyeBlinkRight"]]
+    )
     np.testing.assert_allclose(face[:, base + 5], 0.8 * blink, atol=1e-5)  # bind weight 0.8
     untouched(read_glb(avatar), (doc, binary))
     assert ("VRM" if version == "0" else "VRMC_vrm") in doc["extensions"]
@@ -124,8 +126,8 @@ def test_map_file_names_custom_targets_with_weights(tmp_path):
     result = drive_avatar(avatar, arkit, tmp_path / "out.glb", fps=30, mapping=mapping)
     doc, binary = read_glb(tmp_path / "out.glb")
     face = animated(doc, binary)[1]
-    np.testing.assert_allclose(face[:, 1], 0.5 * arkit[:, INDEX["jawOpen"]], atol=1e-6)
-    np.testing.assert_allclose(face[:, 0], arkit[:, INDEX["eyeBlinkLeft"]], atol=1e-6)
+    np.testing.assert_allclose(face[:, 1], 0.5 * arkit[:, ALPHABETICAL_INDEX["jawOpen"]], atol=1e-6)
+    np.testing.assert_allclose(face[:, 0], arkit[:, ALPHABETICAL_INDEX["eyeBlinkLeft"]], atol=1e-6)
     assert "jawOpen" in result.plan.driven
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"jawOpen": "NoSuchTarget"}))

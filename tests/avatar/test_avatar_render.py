@@ -12,10 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from avatars import SHAPES, make_avatar, shape_delta
 from synthetic_head import head
 
+from selftalk.arkit import ALPHABETICAL_INDEX
 from selftalk.avatar import drive_avatar
 from selftalk.avatar.playback import avatar_motion
 from selftalk.cli import main
-from selftalk.synth.arkit import INDEX
 
 
 def test_motion_read_back_is_the_morphed_face(tmp_path):
@@ -30,7 +30,7 @@ def test_motion_read_back_is_the_morphed_face(tmp_path):
     face = played.motion[:, : len(vertices)] - np.array([0, 1.5, 0])  # the node's translation
     expected = vertices + 0.25 * shape_delta("Custom_Frown", vertices)  # rest weight 0.25
     expected = expected + sum(
-        arkit[:, INDEX[s], None, None] * shape_delta(s, vertices) for s in SHAPES
+        arkit[:, ALPHABETICAL_INDEX[s], None, None] * shape_delta(s, vertices) for s in SHAPES
     )
     np.testing.assert_allclose(face, expected, atol=1e-5)
     np.testing.assert_array_equal(played.faces[: len(faces)], faces)

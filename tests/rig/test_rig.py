@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from selftalk.arkit import ALPHABETICAL
 from selftalk.avatar import drive_avatar, read_gltf
 from selftalk.avatar.targets import morph_meshes
 from selftalk.cli import main
 from selftalk.errors import InputError
 from selftalk.mesh import write_mesh
-from selftalk.synth.arkit import ARKIT_NAMES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 
@@ -51,7 +51,7 @@ def test_rig_recovers_the_blendshapes_of_a_remeshed_head(rigged):
     case, out = rigged
     gltf = read_gltf(out)
     (mesh,) = morph_meshes(gltf).values()
-    assert mesh.target_names == list(ARKIT_NAMES)
+    assert mesh.target_names == list(ALPHABETICAL)
     primitive = gltf.doc["meshes"][0]["primitives"][0]
     base = gltf.accessor(primitive["attributes"]["POSITION"])
     np.testing.assert_allclose(base, case.vertices, rtol=1e-6, atol=1e-5)  # mesh kept as is
@@ -61,7 +61,7 @@ def test_rig_recovers_the_blendshapes_of_a_remeshed_head(rigged):
         err.mean(),
         np.percentile(err, 99),
     )
-    jaw = ARKIT_NAMES.index("jawOpen")
+    jaw = ALPHABETICAL.index("jawOpen")
     assert np.linalg.norm(case.truth[jaw], axis=-1).max() > 0.02  # the shapes are large
 
 
@@ -70,7 +70,7 @@ def test_rigged_head_is_valid_and_animates(rigged, tmp_path):
 
     _, out = rigged
     result = drive_avatar(out, np.full((5, 52), 0.5, np.float32), tmp_path / "t.glb", fps=30)
-    assert result.plan.driven == list(ARKIT_NAMES) and not result.plan.missing
+    assert result.plan.driven == list(ALPHABETICAL) and not result.plan.missing
     _web_tool("gltf-validator")
     run = subprocess.run(
         ["node", "tools/validate.mjs", str(out), str(tmp_path / "t.glb")],

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL
 from selftalk.avatar.gltf_file import SUFFIXES, GltfFile, read_gltf
 from selftalk.avatar.targets import Plan, plan_drives, read_mapping
 from selftalk.avatar.write import add_animation
+from selftalk.config import SAMPLE_RATE
 from selftalk.errors import InputError
-from selftalk.synth.arkit import ARKIT_NAMES
 
 
 @dataclass(kw_only=True)
@@ -79,15 +80,15 @@ def drive_avatar(
     fps: float,
     mapping: str | Path | None = None,
     audio: str | Path | np.ndarray | None = None,
-    audio_rate: int = 16_000,
+    audio_rate: int = SAMPLE_RATE,
     gltf: GltfFile | None = None,
     plan: Plan | None = None,
 ) -> AvatarAnimation:
-    """Write ``avatar`` with an animation of (T, 52) ``arkit`` weights (``selftalk.synth.arkit``
+    """Write ``avatar`` with an animation of (T, 52) ``arkit`` weights (``selftalk.arkit.ALPHABETICAL``
     order) at ``fps`` to ``output``; ``audio`` goes beside it as ``<stem>.wav``."""
     output = check_output(avatar, output)
     arkit = np.asarray(arkit, np.float32)
-    if arkit.ndim != 2 or arkit.shape[1] != len(ARKIT_NAMES) or not len(arkit):
+    if arkit.ndim != 2 or arkit.shape[1] != len(ALPHABETICAL) or not len(arkit):
         raise InputError(avatar, f"ARKit weights must be (T, 52), got {arkit.shape}")
     gltf = gltf or read_gltf(avatar)
     plan = plan or plan_drives(gltf, read_mapping(mapping) if mapping else None, mapping)
@@ -132,7 +133,7 @@ def _check_relative_files(gltf: GltfFile, output: Path) -> None:
 
 
 def arkit_curves(loaded, audio: np.ndarray, *, subject=None, template_path=None, window=20.0):
-    """(T, 52) ARKit weights (``selftalk.synth.arkit`` order) and the fps, from a model on the
+    """(T, 52) ARKit weights (``selftalk.arkit.ALPHABETICAL`` order) and the fps, from a model on the
     bundled head's topology: its vertex motion solved into the head's blendshapes."""
     from selftalk.export.arkit import bundled_basis, solve_weights
     from selftalk.inference.predict import predict_motion
@@ -151,7 +152,7 @@ def arkit_curves(loaded, audio: np.ndarray, *, subject=None, template_path=None,
         )
     motion = predict_motion(loaded.model, audio, template, window=window)
     result = solve_weights(motion, basis, neutral=template)
-    order = [result.names.index(name) for name in ARKIT_NAMES]
+    order = [result.names.index(name) for name in ALPHABETICAL]
     return result.weights[:, order], float(loaded.model.config.fps)
 
 

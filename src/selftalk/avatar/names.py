@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from selftalk.synth.arkit import ARKIT_NAMES
+from selftalk.arkit import ALPHABETICAL
 
 _SIDE = re.compile(r"(?:(?<=[a-z0-9])|[_.\s-])(L|R|Left|Right|left|right)$")
 
@@ -23,7 +23,7 @@ def key(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.lower())
 
 
-_ARKIT_KEYS = {key(name): name for name in ARKIT_NAMES}
+_ARKIT_KEYS = {key(name): name for name in ALPHABETICAL}
 
 
 def _candidates(name: str) -> list[str]:

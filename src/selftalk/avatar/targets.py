@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL, ALPHABETICAL_INDEX
 from selftalk.avatar.gltf_file import GltfFile
 from selftalk.avatar.names import arkit_name
 from selftalk.avatar.vrm import STANDS_IN_FOR, Expression, expressions, preset_weights
 from selftalk.errors import InputError
-from selftalk.synth.arkit import ARKIT_NAMES, INDEX
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Plan:
     def driven(self) -> list[str]:
         """ARKit names driven directly (not through a preset), in ARKit order."""
         sources = {d.source for d in self.drives}
-        return [name for name in ARKIT_NAMES if name in sources]
+        return [name for name in ALPHABETICAL if name in sources]
 
     def weights(self, arkit: np.ndarray) -> dict[int, np.ndarray]:
         """(T, 52) ARKit weights -> {mesh: (T, n_targets) morph weights}: driven targets get
@@ -69,7 +69,7 @@ class Plan:
             if drive.source.startswith("vrm:"):
                 curve = presets[:, self.presets.index(drive.source[4:])]
             else:
-                curve = arkit[:, INDEX[drive.source]]
+                curve = arkit[:, ALPHABETICAL_INDEX[drive.source]]
             if drive.index not in driven[drive.mesh]:
                 out[drive.mesh][:, drive.index] = 0.0
                 driven[drive.mesh].add(drive.index)
@@ -180,7 +180,7 @@ def plan_drives(
             f"none of its {sum(m.n_targets for m in meshes.values())} morph targets is named "
             f"like an ARKit shape{listing} and no VRM expression binds them: name them with --map"
         )
-    plan.missing = [name for name in ARKIT_NAMES if name not in done]
+    plan.missing = [name for name in ALPHABETICAL if name not in done]
     return plan
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL_INDEX
 from selftalk.avatar.gltf_file import GltfFile
-from selftalk.synth.arkit import INDEX
 
 # VRM 0.x preset names -> VRM 1.0 names (the names used everywhere below).
 VRM0_PRESETS = {
@@ -147,10 +147,10 @@ def _is_int(value) -> bool:
 
 
 def preset_weights(arkit: np.ndarray, names: list[str]) -> np.ndarray:
-    """(T, 52) ARKit weights (``selftalk.synth.arkit`` order) -> (T, len(names)) preset weights
+    """(T, 52) ARKit weights (``selftalk.arkit.ALPHABETICAL`` order) -> (T, len(names)) preset weights
     by :data:`ARKIT_TO_VRM`, clipped to [0, 1]."""
     out = np.zeros((len(arkit), len(names)), np.float32)
     for j, name in enumerate(names):
         for shape, coefficient in ARKIT_TO_VRM[name].items():
-            out[:, j] += coefficient * arkit[:, INDEX[shape]]
+            out[:, j] += coefficient * arkit[:, ALPHABETICAL_INDEX[shape]]
     return np.clip(out, 0.0, 1.0)

@@ -1,8 +1,10 @@
 """``selftalk <verb>``: a thin command line over the library.
 
 Each verb lives in its own module with a ``register(subparsers)`` function that adds its
-parser and sets ``run`` to a function taking the parsed arguments. Modules import torch and
-the rest of the heavy machinery inside ``run``, so ``selftalk --help`` stays instant.
+parser and sets ``handler`` (``parser.set_defaults(handler=run)``) to a function taking the
+parsed arguments; flags shared by several verbs come from :mod:`selftalk.cli.common`.
+Modules import torch and the rest of the heavy machinery inside the handler, so
+``selftalk --help`` stays instant.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 import sys
 
 from selftalk import __version__
+from selftalk.cli import common
 from selftalk.errors import SelfTalkError
 
 # One entry a verb module, in the order ``selftalk --help`` lists them.
@@ -43,17 +46,27 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for verb in subparsers.choices.values():
+        if verb.get_default("config_recipe") is not None:
+            common.defer_required(verb)  # --dump-config needs no --data, --output…
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "run", None):
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        if args.command:  # a verb module that forgot set_defaults(handler=...)
+            raise RuntimeError(f"selftalk {args.command} sets no handler")
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        if getattr(args, "dump_config", False):
+            print(common.dump_config(args), end="")
+            return 0
+        common.check_required(args)
+        return int(handler(args) or 0)
     except SelfTalkError as error:
         print(f"selftalk {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ import argparse
 
 
 def register(subparsers) -> None:
+    from selftalk.cli.common import add_output, add_size, add_window
     from selftalk.cli.predict import add_model_arguments
     from selftalk.inference.formats import OUTPUTS
 
@@ -25,12 +26,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("audio", metavar="AUDIO", help="speech: wav, flac, mp3, ogg, m4a, …")
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="OUT",
-        help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)",
-    )
+    add_output(parser, help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)")
     add_model_arguments(parser)
     own = parser.add_argument_group("your own character (docs/avatars.md)")
     own.add_argument(
@@ -45,34 +41,27 @@ def register(subparsers) -> None:
         help="with --avatar: JSON/YAML naming the avatar's targets for ARKit shapes, "
         "e.g. {jawOpen: MouthOpen, mouthPucker: {Mouth_O: 0.7}}",
     )
-    parser.add_argument("--size", type=int, default=512, help="video width and height (512)")
-    parser.add_argument(
-        "--window",
-        type=float,
-        default=20.0,
-        help="seconds of audio per model pass; longer audio is cross-faded (20)",
-    )
-    parser.set_defaults(run=run)
+    add_size(parser, default="512", help="video size")
+    add_window(parser)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import time
 
+    from selftalk.cli.predict import load_for_args
     from selftalk.inference.animate import animate, output_path
-    from selftalk.inference.loading import load_model
 
     start = time.perf_counter()
     if args.avatar or args.map:
         return _run_avatar(args, start)
     output_path(args.audio, args.output)  # reject a bad suffix before loading anything
-    loaded = load_model(
-        model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint, device=args.device
-    )
+    loaded, subject = load_for_args(args)
     result = animate(
         loaded,
         args.audio,
         args.output,
-        subject=args.subject,
+        subject=subject,
         template_path=args.template,
         window=args.window,
         size=args.size,
@@ -91,24 +80,22 @@ def _run_avatar(args: argparse.Namespace, start: float) -> int:
 
     from selftalk.avatar import animate_avatar
     from selftalk.avatar.animate import check_output
+    from selftalk.cli.common import load_for_args
     from selftalk.errors import ConfigError
-    from selftalk.inference.loading import load_model
 
     if not args.avatar:
         raise ConfigError("--map needs --avatar")
     avatar = Path(args.avatar)
     output = Path(args.output) if args.output else Path(args.audio).with_suffix(avatar.suffix)
     check_output(avatar, output)
-    loaded = load_model(
-        model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint, device=args.device
-    )
+    loaded, subject = load_for_args(args)
     result = animate_avatar(
         loaded,
         args.audio,
         avatar,
         output,
         mapping=args.map,
-        subject=args.subject,
+        subject=subject,
         template_path=args.template,
         window=args.window,
     )

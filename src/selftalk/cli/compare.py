@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from selftalk.cli.common import add_output, add_progress, progress_enabled
+
 HELP = "compare methods: metrics with paired bootstrap intervals and significance tests"
 
 
@@ -68,11 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=["markdown", "latex", "json"], default="markdown", help="output format"
     )
-    parser.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write the table here too"
-    )
-    parser.add_argument("--progress", action="store_true", help="show a progress bar")
-    parser.set_defaults(run=run)
+    add_output(parser, type=Path, metavar="FILE", help="write the table here too")
+    add_progress(parser)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         n_boot=args.bootstrap,
         seed=args.seed,
         confidence=args.confidence,
-        progress=args.progress,
+        progress=progress_enabled(args),
     )
     for warning in dict.fromkeys(result.warnings):
         print(f"selftalk compare: warning: {warning}", file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import add_output, subject_number
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -28,12 +30,13 @@ def register(subparsers) -> None:
         help="with --recognize-phones: hama's neural phoneme recognizer (default) or "
         "pocketsphinx's all-phone search (the older, weaker baseline)",
     )
-    p.add_argument("-o", "--output", required=True, help="output .npy of (T, V, 3) vertices")
+    add_output(p, required=True, metavar="OUT.npy", help="output .npy of (T, V, 3) vertices")
     p.add_argument(
         "--subject",
-        type=int,
         default=None,
-        help="synthetic subject number (its face and speaking style; default: the neutral head)",
+        metavar="NAME|N",
+        help="a synthetic subject (its face and speaking style): its number from 1 or its "
+        "name (S03); default: the neutral head",
     )
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the subjects and blinks (default 0)"
@@ -42,22 +45,23 @@ def register(subparsers) -> None:
     p.add_argument(
         "--arkit", default=None, help="also write the ARKit weights (.csv, .json or .npy)"
     )
-    p.set_defaults(run=run)
+    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from selftalk.synth.lipsync import lipsync, lipsync_without_text, write_weights
 
+    subject = None if args.subject is None else subject_number(args.subject)
     if args.recognize_phones:
         result = lipsync_without_text(
             args.audio,
             fps=args.fps,
-            subject=args.subject,
+            subject=subject,
             seed=args.seed,
             recognizer=args.recognizer,
         )
     else:
-        result = lipsync(args.audio, args.text, fps=args.fps, subject=args.subject, seed=args.seed)
+        result = lipsync(args.audio, args.text, fps=args.fps, subject=subject, seed=args.seed)
     from selftalk.io import save_npy
 
     save_npy(args.output, result.vertices)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import add_hidden_alias, add_output, add_size
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -23,7 +25,7 @@ def register(subparsers) -> None:
         metavar="MESH",
         help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
     )
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
+    add_output(parser, required=True, metavar="OUT.mp4", help="the video to write")
     parser.add_argument("--audio", metavar="AUDIO", help="audio file to mux in (any format)")
     parser.add_argument(
         "--fps", type=float, help="motion frame rate (default 30; a glTF's own rate)"
@@ -57,9 +59,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--error-unit", default="", help="unit shown above the colour bar")
     look = parser.add_argument_group("look")
-    look.add_argument(
-        "--size", default="512x512", metavar="WxH", help="panel size (default 512x512)"
-    )
+    add_size(look, default="512x512", help="panel size")
     look.add_argument("--background", default="#ffffff", help="background colour (#rrggbb)")
     look.add_argument("--color", default="#b3b3bd", help="mesh colour (#rrggbb)")
     look.add_argument("--up", default="+y", help="mesh axis pointing up (default +y)")
@@ -70,18 +70,15 @@ def register(subparsers) -> None:
     look.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"])
     enc = parser.add_argument_group("encoding")
     enc.add_argument("--crf", type=int, default=18, help="x264 quality (lower is better; 18)")
-    enc.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
-    parser.set_defaults(run=run)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    from selftalk.errors import ConfigError
-
-    try:
-        width, height = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise ConfigError(f"--size must look like 512x512, got {text!r}") from None
-    return width, height
+    x264 = enc.add_argument(
+        "--x264-preset",
+        "--preset",
+        dest="x264_preset",
+        default="veryfast",
+        help="x264 speed/size trade-off: ultrafast … veryslow (default veryfast)",
+    )
+    add_hidden_alias(x264, "--preset")  # the old spelling; render has no config preset
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             vmax=args.error_max, scale=args.error_scale, unit=args.error_unit
         ),
         options=render_options(args),
-        video=VideoOptions(crf=args.crf, preset=args.preset),
+        video=VideoOptions(crf=args.crf, preset=args.x264_preset),
     )
     return _printed(info)
 
@@ -128,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
 def render_options(args: argparse.Namespace, front: str | None = None):
     from selftalk.render import RenderOptions, parse_color
 
-    width, height = parse_size(args.size)
+    width, height = args.size
     return RenderOptions(
         width=width,
         height=height,
@@ -161,7 +158,7 @@ def _run_gltf(args: argparse.Namespace) -> int:
         template=played.template,
         labels=args.labels,
         options=render_options(args, front=played.front if args.front == "+z" else None),
-        video=VideoOptions(crf=args.crf, preset=args.preset),
+        video=VideoOptions(crf=args.crf, preset=args.x264_preset),
     )
     return _printed(info)
 

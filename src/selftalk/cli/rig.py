@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import add_output
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -17,7 +19,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("mesh", metavar="MESH", help="a head mesh (.ply or .obj)")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.glb")
+    add_output(parser, required=True, metavar="OUT.glb", help="the rigged head to write")
     parser.add_argument(
         "--landmarks",
         metavar="FILE",
@@ -31,7 +33,7 @@ def register(subparsers) -> None:
         default="full",
         help="non-rigid ICP iterations (full: about 40, fast: about 5)",
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

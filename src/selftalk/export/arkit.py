@@ -13,90 +13,13 @@ they mean the same on any mesh scale.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from selftalk.arkit import LIVE_LINK, match_names, write_curves
 from selftalk.errors import ConfigError, InputError
-from selftalk.io import write_json, write_text
-
-# The 52 ARKit blendshapes (Apple's names) in the column order of Live Link Face recordings.
-ARKIT_NAMES = (
-    "eyeBlinkLeft",
-    "eyeLookDownLeft",
-    "eyeLookInLeft",
-    "eyeLookOutLeft",
-    "eyeLookUpLeft",
-    "eyeSquintLeft",
-    "eyeWideLeft",
-    "eyeBlinkRight",
-    "eyeLookDownRight",
-    "eyeLookInRight",
-    "eyeLookOutRight",
-    "eyeLookUpRight",
-    "eyeSquintRight",
-    "eyeWideRight",
-    "jawForward",
-    "jawRight",
-    "jawLeft",
-    "jawOpen",
-    "mouthClose",
-    "mouthFunnel",
-    "mouthPucker",
-    "mouthRight",
-    "mouthLeft",
-    "mouthSmileLeft",
-    "mouthSmileRight",
-    "mouthFrownLeft",
-    "mouthFrownRight",
-    "mouthDimpleLeft",
-    "mouthDimpleRight",
-    "mouthStretchLeft",
-    "mouthStretchRight",
-    "mouthRollLower",
-    "mouthRollUpper",
-    "mouthShrugLower",
-    "mouthShrugUpper",
-    "mouthPressLeft",
-    "mouthPressRight",
-    "mouthLowerDownLeft",
-    "mouthLowerDownRight",
-    "mouthUpperUpLeft",
-    "mouthUpperUpRight",
-    "browDownLeft",
-    "browDownRight",
-    "browInnerUp",
-    "browOuterUpLeft",
-    "browOuterUpRight",
-    "cheekPuff",
-    "cheekSquintLeft",
-    "cheekSquintRight",
-    "noseSneerLeft",
-    "noseSneerRight",
-    "tongueOut",
-)
-# Head and eye rotations that Live Link Face appends; we write them as 0.
-LIVE_LINK_EXTRA = (
-    "HeadYaw",
-    "HeadPitch",
-    "HeadRoll",
-    "LeftEyeYaw",
-    "LeftEyePitch",
-    "LeftEyeRoll",
-    "RightEyeYaw",
-    "RightEyePitch",
-    "RightEyeRoll",
-)
-LIVE_LINK_HEADER = (
-    "Timecode",
-    "BlendShapeCount",
-    *(name[0].upper() + name[1:] for name in ARKIT_NAMES),
-    *LIVE_LINK_EXTRA,
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,53 +209,12 @@ def _admm_box_qp(gram, rhs, *, smoothing, ridge, options):
     return z, options.max_iterations, False
 
 
-def _key(name: str) -> str:
-    """Name -> matching key: ``eyeBlink_L``, ``EyeBlinkLeft`` and ``eyeblinkleft`` agree."""
-    name = re.sub(r"[_.\s-]?([LR])$", lambda m: "Left" if m.group(1) == "L" else "Right", name)
-    return re.sub(r"[^a-z]", "", name.lower())
-
-
 def to_arkit(
     weights: np.ndarray, names: tuple[str, ...] | list[str]
 ) -> tuple[np.ndarray, list[str]]:
-    """(T, K) weights named ``names`` -> (T, 52) in ARKit order, and the ARKit names missing
+    """(T, K) weights named ``names`` -> (T, 52) in Live Link order, and the ARKit names missing
     from ``names`` (their columns are 0). Names that are not ARKit names are dropped."""
-    index = {_key(n): i for i, n in enumerate(names)}
-    out = np.zeros((len(weights), len(ARKIT_NAMES)), np.float32)
-    missing = []
-    for j, name in enumerate(ARKIT_NAMES):
-        i = index.get(_key(name))
-        if i is None:
-            missing.append(name)
-        else:
-            out[:, j] = weights[:, i]
-    return out, missing
-
-
-def timecode(frame: int, fps: float) -> str:
-    """Live Link Face timecode ``HH:MM:SS:FF.fff`` (FF: frame within the second at ``fps``,
-    .fff: sub-frame fraction) of frame ``frame``."""
-    seconds_total = frame / fps
-    whole = int(np.floor(seconds_total + 1e-9))
-    within = (seconds_total - whole) * fps
-    ff = int(np.floor(within + 1e-6))
-    sub = round((within - ff) * 1000) % 1000
-    h, rem = divmod(whole, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:02d}:{m:02d}:{s:02d}:{ff:02d}.{sub:03d}"
-
-
-def live_link_csv(weights52: np.ndarray, fps: float) -> str:
-    """CSV text in the layout Live Link Face records: Timecode, BlendShapeCount, the 52
-    blendshapes (PascalCase), then 9 head/eye rotations (here 0)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(LIVE_LINK_HEADER)
-    count = len(ARKIT_NAMES) + len(LIVE_LINK_EXTRA)
-    zeros = ["0"] * len(LIVE_LINK_EXTRA)
-    for i, row in enumerate(np.asarray(weights52, np.float64)):
-        writer.writerow([timecode(i, fps), count, *(f"{x:.6f}" for x in row), *zeros])
-    return buffer.getvalue()
+    return match_names(weights, names, LIVE_LINK)
 
 
 def write_arkit(path: str | Path, result: SolveResult, *, fps: float) -> tuple[Path, list[str]]:
@@ -342,28 +224,14 @@ def write_arkit(path: str | Path, result: SolveResult, *, fps: float) -> tuple[P
     """
     path = Path(path)
     weights, missing = to_arkit(result.weights, result.names)
-    if path.suffix.lower() == ".csv":
-        write_text(path, live_link_csv(weights, fps))
-    elif path.suffix.lower() == ".json":
-        write_json(
-            path,
-            {
-                "format": "selftalk.arkit52/1",
-                "fps": float(fps),
-                "names": list(ARKIT_NAMES),
-                "times": [round(i / fps, 6) for i in range(len(weights))],
-                "weights": [[round(float(x), 6) for x in row] for row in weights],
-                "fit": {
-                    "rms_error": result.rms_error,
-                    "max_error": result.max_error,
-                    "iterations": result.iterations,
-                    "converged": result.converged,
-                    "missing": missing,
-                },
-            },
-        )
-    else:
-        raise ConfigError(f"{path}: ARKit curves are written as .csv or .json")
+    fit = {
+        "rms_error": result.rms_error,
+        "max_error": result.max_error,
+        "iterations": result.iterations,
+        "converged": result.converged,
+        "missing": missing,
+    }
+    write_curves(path, weights, fps=fps, order=LIVE_LINK, fit=fit)
     return path, missing
 
 

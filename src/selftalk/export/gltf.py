@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from selftalk import __version__
+from selftalk.config import SAMPLE_RATE
 from selftalk.export.basis import MotionBasis, fit_basis
 from selftalk.io import atomic_path, write_bytes
 from selftalk.render.motion import as_motion
@@ -47,7 +48,7 @@ def write_glb(
     fps: float = 30.0,
     template: np.ndarray | None = None,
     audio: str | Path | np.ndarray | None = None,
-    audio_rate: int = 16_000,
+    audio_rate: int = SAMPLE_RATE,
     tolerance: float | None = None,
     relative_tolerance: float = 1e-3,
     max_components: int = 64,

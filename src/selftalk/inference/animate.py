@@ -41,7 +41,7 @@ def animate(
     subject: str | None = None,
     template_path: str | Path | None = None,
     window: float = 20.0,
-    size: int = 512,
+    size: int | tuple[int, int] = 512,
 ) -> Animation:
     """Animate ``audio_path`` with ``loaded`` and write ``output`` (type from its suffix)."""
     path = output_path(audio_path, output)
@@ -63,9 +63,11 @@ def write_motion(
     fps: float,
     faces: np.ndarray | None,
     template: np.ndarray,
-    size: int = 512,
+    size: int | tuple[int, int] = 512,
 ) -> None:
-    """Write (T, V, 3) ``motion`` as ``.npy``, ``.mp4``, ``.glb`` or ARKit ``.csv``/``.json``."""
+    """Write (T, V, 3) ``motion`` as ``.npy``, ``.mp4``, ``.glb`` or ARKit ``.csv``/``.json``.
+
+    ``size``: the video's (width, height), or one number for a square."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
         save_npy(path, motion)
@@ -96,6 +98,7 @@ def write_motion(
         from selftalk.render.movie import render_video
         from selftalk.render.options import RenderOptions
 
+        width, height = (size, size) if isinstance(size, int) else size
         render_video(
             motion,
             faces,
@@ -103,5 +106,5 @@ def write_motion(
             fps=fps,
             audio=audio,
             template=template,
-            options=RenderOptions(width=size, height=size),
+            options=RenderOptions(width=width, height=height),
         )

@@ -22,6 +22,7 @@ import math
 import numpy as np
 import torch
 
+from selftalk.config import SAMPLE_RATE
 from selftalk.models.phoneme_recognizer import make_features
 from selftalk.models.phonetic_encoder import AUDIO_RATE, resample_to_mesh
 from selftalk.models.prosody import HOP, frame_count, prosody_features
@@ -43,7 +44,7 @@ class EarsStream:
     @property
     def lookahead(self) -> float:
         """Seconds of audio a frame waits for: the right context plus half a frame."""
-        return (self.right + 0.5) * HOP / 16_000
+        return (self.right + 0.5) * HOP / SAMPLE_RATE
 
     def push(self, samples: np.ndarray) -> np.ndarray:
         self.audio = np.concatenate([self.audio, np.asarray(samples, np.float32).reshape(-1)])

@@ -16,8 +16,9 @@ from selftalk.audio import SAMPLE_RATE, normalize
 from selftalk.models.selftalk import SelfTalk
 
 
-def grid_period(fps: float, hop: int = 320, rate: int = SAMPLE_RATE) -> int:
-    """Smallest sample count that is a whole number of audio hops and of mesh frames."""
+def grid_period(fps: float, hop: int, rate: int = SAMPLE_RATE) -> int:
+    """Smallest sample count that is a whole number of audio hops (samples per encoder frame,
+    from the encoder's config: ``FacialAnimator.hop``) and of mesh frames."""
     for frames in range(1, 1001):
         samples = frames * rate / fps
         if abs(samples - round(samples)) < 1e-6 and round(samples) % hop == 0:
@@ -55,7 +56,7 @@ def predict_motion(
     template_t = torch.as_tensor(template, dtype=torch.float32, device=device)
     n_total = total_frames(model, len(samples))
     fps = model.config.fps
-    period = grid_period(fps)
+    period = grid_period(fps, model.animator.hop)
     win = max(period, int(round(window * SAMPLE_RATE / period)) * period)
     if len(samples) <= win:
         return model.predict(samples, template_t).cpu().numpy()

@@ -15,7 +15,7 @@ from functools import cached_property
 import torch
 from torch import nn
 
-from selftalk.config import ModelConfig
+from selftalk.config import SAMPLE_RATE, ModelConfig
 from selftalk.models.frames import (
     conv_output_lengths,
     interpolate_frames,
@@ -94,6 +94,7 @@ class FacialAnimator(nn.Module):
         if anim.input == "phonemes":
             self.audio_encoder = None
             self.audio_rate = AUDIO_RATE
+            self.hop = round(SAMPLE_RATE / AUDIO_RATE)  # samples per phoneme-feature frame
             self.phonetic = PhoneticEncoder(anim, anim.ears.n_features(anim.prosody), config.fps)
         else:
             if audio_encoder is None:
@@ -101,8 +102,9 @@ class FacialAnimator(nn.Module):
             self.audio_encoder = audio_encoder
             if anim.freeze_feature_encoder:
                 self.audio_encoder.freeze_feature_encoder()
-            enc = audio_encoder.config
-            self.audio_rate = 16_000 / math.prod(enc.conv_stride)
+            enc = audio_encoder.config  # the loaded encoder's own (a pretrained one's may differ)
+            self.hop = math.prod(enc.conv_stride)  # samples per encoder frame
+            self.audio_rate = SAMPLE_RATE / self.hop
             if anim.alignment == "stack":
                 self.stack = stack_factor(self.audio_rate, config.fps)
             self.audio_feature_map = nn.Linear(enc.hidden_size * self.stack, anim.feature_dim)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from selftalk.config import PhonemeRecognizerConfig
+from selftalk.config import SAMPLE_RATE, PhonemeRecognizerConfig
 from selftalk.errors import InputError, SelfTalkError
 from selftalk.models.prosody import HOP, frame_count, prosody_features
 from selftalk.phonetics import ReadingVocabulary
@@ -306,13 +306,13 @@ def recognized_phones(recognizer: PhonemeRecognizer, audio: np.ndarray):
     _, frames = recognizer.targets(
         entry["log_probs"].astype(np.float32), entry["prosody"][:, 0], vocabulary
     )
-    duration = len(audio) / 16_000
+    duration = len(audio) / SAMPLE_RATE
     edges = np.flatnonzero(np.diff(frames)) + 1
     starts, ends = np.r_[0, edges], np.r_[edges, len(frames)]
     phones = []
     for a, b in zip(starts, ends):
-        start = 0.0 if a == 0 else (a - 0.5) * HOP / 16_000
-        end = duration if b == len(frames) else min(duration, (b - 0.5) * HOP / 16_000)
+        start = 0.0 if a == 0 else (a - 0.5) * HOP / SAMPLE_RATE
+        end = duration if b == len(frames) else min(duration, (b - 0.5) * HOP / SAMPLE_RATE)
         if end > start:
             phones.append(TimedPhone(vocabulary.symbols[frames[a]], start, end))
     return phones

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.config import SAMPLE_RATE
 from selftalk.errors import ConfigError
 from selftalk.io import atomic_path
 
@@ -79,7 +80,7 @@ def write_video(
     *,
     fps: float,
     audio: np.ndarray | None = None,
-    audio_rate: int = 16_000,
+    audio_rate: int = SAMPLE_RATE,
     options: VideoOptions | None = None,
 ) -> VideoInfo:
     """Encode (H, W, 3) uint8 ``frames`` (and mono float32 ``audio`` at ``audio_rate``) to MP4.

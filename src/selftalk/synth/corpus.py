@@ -17,10 +17,10 @@ from typing import Protocol
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL
 from selftalk.data.layout import DatasetWriter, split_clip_name
 from selftalk.errors import ConfigError, SelfTalkError
 from selftalk.synth.animator import AnimatorOptions, animate, n_frames
-from selftalk.synth.arkit import ARKIT_NAMES
 from selftalk.synth.head import Head, load_head
 from selftalk.synth.phones import Utterance
 from selftalk.synth.subjects import Subject, make_subjects
@@ -334,7 +334,7 @@ def build_corpus(
     summary = _summary(plan, clips, failures, options, time.time() - start)
     for clip, info in clips.items():
         writer.add_clip_info(*split_clip_name(clip), info)
-    writer.finish({"arkit_names": list(ARKIT_NAMES), "synthtalk": summary})
+    writer.finish({"arkit_names": list(ALPHABETICAL), "synthtalk": summary})
     return summary
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL, write_curves
 from selftalk.audio import SAMPLE_RATE, load_audio
 from selftalk.errors import ConfigError, InputError
-from selftalk.io import save_npy, write_text
+from selftalk.io import save_npy
 from selftalk.synth.animator import AnimatorOptions, animate
-from selftalk.synth.arkit import ARKIT_NAMES
 from selftalk.synth.head import load_head
 from selftalk.synth.phones import TimedPhone
 from selftalk.synth.subjects import SpeakingStyle, make_subjects
@@ -112,19 +111,15 @@ def animate_phones(
 
 
 def write_weights(path: str | Path, weights: np.ndarray, fps: float) -> None:
-    """Write (T, 52) ARKit weights as CSV (time + one column a shape), JSON or .npy."""
+    """Write (T, 52) ARKit weights (:data:`~selftalk.arkit.ALPHABETICAL` columns, as the
+    animator makes them): ``.csv`` in Live Link Face's layout or ``.json`` (both with the
+    columns in Live Link order, :func:`selftalk.arkit.write_curves`), or ``.npy`` as they are
+    (alphabetical, like SynthTalk's ``arkit/`` arrays)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
         save_npy(path, weights)
-    elif suffix == ".csv":
-        rows = ["time," + ",".join(ARKIT_NAMES)]
-        rows += [
-            f"{k / fps:.4f}," + ",".join(f"{w:.4f}" for w in row) for k, row in enumerate(weights)
-        ]
-        write_text(path, "\n".join(rows) + "\n")
-    elif suffix == ".json":
-        obj = {"fps": fps, "names": list(ARKIT_NAMES), "weights": np.round(weights, 4).tolist()}
-        write_text(path, json.dumps(obj) + "\n")
+    elif suffix in (".csv", ".json"):
+        write_curves(path, weights, fps=fps, order=ALPHABETICAL)
     else:
         raise InputError(path, "ARKit weights go to .csv, .json or .npy")

@@ -204,7 +204,7 @@ def _start_run_dir(
     if (run_dir / "checkpoints").exists():
         raise InputError(
             run_dir,
-            "already holds a training run: use --resume to continue it, or choose another --out",
+            "already holds a training run: use --resume to continue it, or choose another -o/--output",
         )
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", to_dict(config))
