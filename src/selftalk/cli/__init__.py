@@ -18,6 +18,7 @@ from selftalk.errors import SelfTalkError
 COMMAND_MODULES = [
     "selftalk.cli.animate",
     "selftalk.cli.stream",
+    "selftalk.cli.serve",
     "selftalk.cli.prepare",
     "selftalk.cli.data",
     "selftalk.cli.train",

@@ -9,6 +9,8 @@ and a block of 3 frames takes a few milliseconds.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from selftalk.export.arkit import (
@@ -51,6 +53,12 @@ class ArkitStreamSolver:
         self._basis_names = tuple(basis.names)
         self._previous: np.ndarray | None = None  # (K,) the last frame's weights
         self._rho: float | None = None  # the ADMM penalty the last block ended with
+
+    def spawn(self) -> ArkitStreamSolver:
+        """A solver for another stream: shares this one's matrices, starts with no past."""
+        other = copy.copy(self)
+        other._previous, other._rho = None, None
+        return other
 
     @property
     def n_vertices(self) -> int:

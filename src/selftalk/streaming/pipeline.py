@@ -39,6 +39,8 @@ class StreamFactory:
         self.settings = settings or StreamSettings()
         self.basis = self._basis() if self.settings.weights else None
         self.fps = float(loaded.model.config.fps)
+        self._solver = None  # the prototype every stream's solver shares matrices with
+        self.lookahead = float(self.session().lookahead)
 
     def _basis(self):
         from selftalk.export.arkit import bundled_basis, load_basis
@@ -65,15 +67,28 @@ class StreamFactory:
             **s.window_extra,
         )
 
-    def streamer(self, *, rate: int = SAMPLE_RATE, clock=None):
+    def solver(self):
+        """A fresh ARKit solver (None without weights); all share one set of matrices."""
         from selftalk.export.arkit_stream import ArkitStreamSolver
+
+        if self.basis is None:
+            return None
+        if self._solver is None:
+            self._solver = ArkitStreamSolver(self.basis, neutral=self.template)
+        return self._solver.spawn()
+
+    def streamer(self, *, rate: int = SAMPLE_RATE, clock=None, keep_vertices: bool = True):
+        """A new stream at ``rate`` Hz (:class:`~selftalk.streaming.streamer.Streamer`)."""
         from selftalk.streaming.streamer import Streamer
 
-        solver = (
-            ArkitStreamSolver(self.basis, neutral=self.template) if self.basis is not None else None
-        )
         kwargs = {} if clock is None else {"clock": clock}
-        return Streamer(self.session(), rate=rate, solver=solver, **kwargs)
+        return Streamer(
+            self.session(),
+            rate=rate,
+            solver=self.solver(),
+            keep_vertices=keep_vertices,
+            **kwargs,
+        )
 
     def warm_up(self) -> None:
         """Run one short stream, so the first real frames do not pay for lazy initialisation."""

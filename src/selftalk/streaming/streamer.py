@@ -27,7 +27,7 @@ class Frames:
     Attributes:
         start: index of the first frame.
         fps: frames per second (frame ``i`` is at ``i / fps`` seconds).
-        vertices: (k, V, 3) float32.
+        vertices: (k, V, 3) float32 ((k, 0, 3) from a streamer that keeps no vertices).
         weights: (k, 52) float32 ARKit weights (ARKit order), or None without a solver.
         latency: (k,) seconds from the arrival of each frame's audio to its emission.
     """
@@ -94,15 +94,25 @@ class Streamer:
         rate: sample rate of the chunks pushed (resampled to 16 kHz).
         solver: an ARKit solver (``ArkitStreamSolver``) for weights, or None for vertices only.
         clock: seconds, monotonic (``time.perf_counter``).
+        keep_vertices: False to return weights only (servers: 54 KB a frame less to hold).
     """
 
-    def __init__(self, session, *, rate: int = SAMPLE_RATE, solver=None, clock=time.perf_counter):
+    def __init__(
+        self,
+        session,
+        *,
+        rate: int = SAMPLE_RATE,
+        solver=None,
+        clock=time.perf_counter,
+        keep_vertices: bool = True,
+    ):
         if not MIN_RATE <= int(rate) <= MAX_RATE:
             raise StreamError(f"sample rate {rate} Hz is out of range ({MIN_RATE}-{MAX_RATE})")
         self.session = session
         self.rate = int(rate)
         self.solver = solver
         self.clock = clock
+        self.keep_vertices = keep_vertices
         self.fps = float(session.fps)
         self.stats = LatencyStats()
         self._resampler = None
@@ -175,6 +185,8 @@ class Streamer:
                 self._arrivals.popleft()
             latency[i] = now - self._arrivals[0][1] if self._arrivals else 0.0
         self.stats.add(latency)
+        if not self.keep_vertices:
+            vertices = vertices[:, :0]
         frames = Frames(
             start=self._frames_out,
             fps=self.fps,

@@ -1,14 +1,14 @@
 """Stream any model by running its offline prediction over a sliding window of audio.
 
 Every pass animates ``context`` seconds already decided + the new ``block`` + ``lookahead``
-seconds, and keeps only the frames in the middle: those with at least ``lookahead`` seconds of
+seconds, and keeps only the block's frames: those with at least ``lookahead`` seconds of
 audio after them (and ``context`` before, once the stream is that old). Samples no later
 window needs are dropped, so memory is bounded however long the stream runs.
 
-Windows start on instants that are whole numbers of audio hops (20 ms) and mesh frames, and
-for models that resample encoder features to the mesh rate (``interpolate*`` alignments)
-their lengths are chosen so the resampling maps window frame ``i`` exactly onto global frame
-``start + i``. Audio is normalised with running moments of everything heard so far (the
+Windows start on frame boundaries, and their lengths are whole grid periods (at 30 fps,
+100 ms: 5 audio hops, 3 frames) plus the encoder's receptive field, so that for models that
+resample encoder features to the mesh rate (``interpolate*`` alignments) window frame ``i``
+lands exactly on stream frame ``start + i``. Audio is normalised with running moments of everything heard so far (the
 offline path normalises the whole clip at once), forgetting over ``normalize_horizon``.
 """
 
@@ -30,15 +30,17 @@ class WindowOptions:
     """How :class:`WindowedStreamSession` windows the audio (all in seconds)."""
 
     context: float = 1.0
-    """Audio before the first frame a pass decides (left context), rounded up to the grid."""
+    """Audio before the first frame a pass decides (left context), about."""
     lookahead: float = 0.05
-    """Least audio after a frame before it is decided (the frames of a block wait longer)."""
+    """Least audio after a frame before it is decided (the exact look-ahead of the last frame
+    of a pass; the window length rounds it up a little)."""
     block: float = 0.1
-    """Frames decided by one pass, in seconds; rounded to whole grid periods (at 30 fps:
-    100 ms, 3 frames) so every pass has the same window length."""
+    """Frames one pass decides, in seconds (at least one frame). A block of B frames costs
+    1/B of one pass a frame, but leaves a faint ripple of period B (the model's output
+    depends a little on a frame's place in its window): 1/30 removes it at 3x the cost."""
     normalize_horizon: float = 60.0
     """Time constant of the running mean and variance used to normalise the audio."""
-    batch: int = 8
+    batch: int = 16
     """Most passes of one push run as one batch (a long push runs many)."""
 
     def validate(self) -> WindowOptions:
@@ -69,17 +71,24 @@ class WindowedStreamSession:
         self.window_model = g = WindowModel(model, template)
         self.fps = g.fps
         self._spf = SAMPLE_RATE / g.fps  # samples a frame
-        periods = max(1, round(self.options.block * SAMPLE_RATE / g.period))
-        self._block = periods * g.period_frames  # frames a pass decides
-        self._context = math.ceil(self.options.context * SAMPLE_RATE / g.period - 1e-9) * g.period
+        self._block = max(1, round(self.options.block * g.fps))  # frames a pass decides
         self._ahead = int(round(self.options.lookahead * SAMPLE_RATE))
-        # the window of a full pass: [start, start + span) with start = first frame's sample -
-        # context; span = whole periods + the encoder's receptive field, enough for the
-        # lookahead after the pass's last frame
-        need = self._context + (self._block - 1) * self._spf + self._ahead - g.receptive_field
-        self._span = max(1, math.ceil(need / g.period - 1e-9)) * g.period + g.receptive_field
-        self.lookahead = (self._span - self._context) / SAMPLE_RATE  # the block's first frame
+        # A full pass's window: [start, start + span) starting at a frame boundary, span =
+        # whole periods + the encoder's receptive field (so the model's frames land exactly
+        # on the stream's), reaching the look-ahead after the pass's last frame.
+        reach = self.options.context * SAMPLE_RATE + (self._block - 1) * self._spf + self._ahead
+        periods = max(1, math.ceil((reach - g.receptive_field) / g.period - 1e-9))
+        self._span = periods * g.period + g.receptive_field
+        tail = (self._block - 1) * self._spf + self._ahead  # window end past the first frame
+        self._context_frames = max(0, math.floor((self._span - tail) / self._spf + 1e-9))
         self._audio = AudioBuffer()
+        # what the first frame of a block waits for, at worst (the stream's first windows,
+        # which start at sample 0, may reach further than later ones)
+        waits = [self._span - self._context_frames * self._spf]
+        for first in range(0, self._context_frames + self._block, self._block):
+            plan = self._plan(first)
+            waits.append(plan.end - first * self._spf)
+        self.lookahead = max(waits) / SAMPLE_RATE
         self._moments = RunningMoments(self.options.normalize_horizon * SAMPLE_RATE)
         self.frames_out = 0  # frames emitted so far (index of the next one)
         self.finished = False
@@ -105,13 +114,13 @@ class WindowedStreamSession:
         if self.finished:
             return self._stack([])
         out = [self._run_due()]
-        g = self.window_model
         received = self._audio.end
-        total = g.total_frames(received)
+        total = self.window_model.total_frames(received)
         self._moments_to(received)
         if total > self.frames_out:  # the tail: one pass up to the end of the audio
-            start = self._pass_start(self.frames_out)
-            plan = _Pass(start, received, total - self._frame_at(start), self.frames_out, total)
+            start_frame = self._start_frame(self.frames_out)
+            start = self._sample(start_frame)
+            plan = _Pass(start, received, start_frame, total - start_frame, self.frames_out, total)
             out.append(self._run([plan]))
         self.finished = True
         self._audio.drop_before(received)
@@ -119,26 +128,26 @@ class WindowedStreamSession:
 
     # ----------------------------------------------------------------------------------------
 
-    def _frame_at(self, sample: int) -> int:
-        g = self.window_model
-        return sample // g.period * g.period_frames
+    def _sample(self, frame: int) -> int:
+        """The sample where frame ``frame`` starts."""
+        return int(round(frame * self._spf))
 
-    def _pass_start(self, first: int) -> int:
-        period = self.window_model.period
-        return max(0, int(first * self._spf + 1e-6) // period * period - self._context)
+    def _start_frame(self, first: int) -> int:
+        return max(0, first - self._context_frames)
 
     def _plan(self, first: int) -> _Pass:
         """Pass deciding frames [first, first + B): its window."""
         g = self.window_model
-        start = self._pass_start(first)
-        if start > 0:
+        start_frame = self._start_frame(first)
+        start = self._sample(start_frame)
+        if start_frame > 0:
             end = start + self._span
         else:  # near the start: a shorter window beginning at sample 0
             last = (first + self._block - 1) * self._spf + self._ahead
-            end = max(1, math.ceil((last - g.receptive_field) / g.period - 1e-9)) * g.period
-            end += g.receptive_field
+            periods = max(1, math.ceil((last - g.receptive_field) / g.period - 1e-9))
+            end = periods * g.period + g.receptive_field
         n_out = (end - g.receptive_field - start) // g.period * g.period_frames + 1
-        return _Pass(start, end, n_out, first, first + self._block)
+        return _Pass(start, end, start_frame, n_out, first, first + self._block)
 
     def _run_due(self) -> np.ndarray:
         """Run every pass whose window has arrived, in batches of equal windows."""
@@ -151,9 +160,8 @@ class WindowedStreamSession:
             due.append(plan)
             first = plan.stop
         while due:
-            same = [
-                p for p in due[: self.options.batch] if p.end - p.start == due[0].end - due[0].start
-            ]
+            size = due[0].end - due[0].start
+            same = [p for p in due[: self.options.batch] if p.end - p.start == size]
             out.append(self._run(same))
             due = due[len(same) :]
         return self._stack(out)
@@ -164,19 +172,17 @@ class WindowedStreamSession:
         for p in plans:  # each window normalised by the moments of the audio up to its end
             self._moments_to(p.end)
             windows.append(self._moments.normalize(self._audio.view(p.start, p.end)))
-        windows = np.stack(windows)
-        frames = g.run(windows, plans[0].n_out)
+        frames = g.run(np.stack(windows), plans[0].n_out)
         out = []
         for plan, motion in zip(plans, frames):
-            offset = self._frame_at(plan.start)
-            keep = motion[plan.first - offset : plan.stop - offset]
+            keep = motion[plan.first - plan.start_frame : plan.stop - plan.start_frame]
             short = plan.stop - plan.first - len(keep)
             if short > 0:  # the model made fewer frames than asked (inexact models only)
                 last = keep[-1:] if len(keep) else g.template[None]
                 keep = np.concatenate([keep, np.repeat(last, short, axis=0)])
             out.append(keep)
             self.frames_out = plan.stop
-        self._audio.drop_before(self._pass_start(self.frames_out))
+        self._audio.drop_before(self._sample(self._start_frame(self.frames_out)))
         return np.concatenate(out)
 
     def _moments_to(self, position: int) -> None:
@@ -193,11 +199,12 @@ class WindowedStreamSession:
 
 @dataclass(frozen=True)
 class _Pass:
-    """One model pass: audio samples [start, end), frames asked of the model, and the global
-    frames [first, stop) it decides."""
+    """One model pass: audio samples [start, end) from frame ``start_frame`` on, frames asked
+    of the model, and the stream's frames [first, stop) it decides."""
 
     start: int
     end: int
+    start_frame: int
     n_out: int
     first: int
     stop: int
@@ -214,6 +221,8 @@ class WindowModel:
 
     def __init__(self, model, template: np.ndarray):
         self.model = model
+        if hasattr(model, "eval"):
+            model.eval()  # once: sessions in many threads share the model
         self.fps = float(model.config.fps)
         self.template = np.asarray(template, np.float32)
         self._template_t = torch.as_tensor(self.template)
@@ -253,17 +262,12 @@ class WindowModel:
             return np.stack(
                 [model.predict(w, template).float().cpu().numpy()[:n_frames] for w in x]
             )
-        was_training = model.training
-        model.eval()
-        try:
-            batch = len(x)
-            out = self._animator(
-                x,
-                template[None].expand(batch, -1, -1),
-                frame_lengths=torch.full((batch,), n_frames, device=device),
-            )
-        finally:
-            model.train(was_training)
+        batch = len(x)
+        out = self._animator(
+            x,
+            template[None].expand(batch, -1, -1),
+            frame_lengths=torch.full((batch,), n_frames, device=device),
+        )
         return out.vertices[:, : int(out.frame_lengths[0])].float().cpu().numpy()
 
 
