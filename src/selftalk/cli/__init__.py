@@ -26,10 +26,12 @@ COMMAND_MODULES = [
     "selftalk.cli.test",
     "selftalk.cli.predict",
     "selftalk.cli.metrics",
+    "selftalk.cli.compare",
     "selftalk.cli.synth",
     "selftalk.cli.lipsync",
     "selftalk.cli.render",
     "selftalk.cli.export",
+    "selftalk.cli.rig",
     "selftalk.cli.import_official",
 ]
 

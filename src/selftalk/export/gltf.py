@@ -75,7 +75,7 @@ def write_glb(
     )
     path = Path(path)
     audio_path = (
-        _write_audio(path.with_suffix(".wav"), audio, audio_rate) if audio is not None else None
+        write_audio(path.with_suffix(".wav"), audio, audio_rate) if audio is not None else None
     )
     blob = glb_bytes(
         basis,
@@ -268,7 +268,7 @@ class _Blob:
         return b"".join(self.parts)
 
 
-def _write_audio(path: Path, audio: str | Path | np.ndarray, audio_rate: int) -> Path:
+def write_audio(path: Path, audio: str | Path | np.ndarray, audio_rate: int) -> Path:
     """Write ``audio`` beside the .glb as 16-bit PCM WAV (plays in every browser)."""
     import soundfile
 
