@@ -75,15 +75,19 @@ def bench_latency(audio: np.ndarray) -> dict:
     streamer = factory.streamer()
     n = int(CHUNK * 16_000)
     start = time.perf_counter()
-    busy = 0.0
+    busy = cpu = 0.0
+    passes = []
     for i in range(0, len(audio), n):
         due = start + (i + n) / 16_000  # the chunk arrives when its last sample is spoken
         wait = due - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
-        t = time.perf_counter()
-        streamer.push(audio[i : i + n], arrived=due)
+        t, c = time.perf_counter(), time.process_time()
+        frames = streamer.push(audio[i : i + n], arrived=due)
         busy += time.perf_counter() - t
+        cpu += time.process_time() - c
+        if len(frames):
+            passes.append(time.process_time() - c)
     streamer.flush()
     stats = streamer.stats.summary()
     return {
@@ -91,6 +95,9 @@ def bench_latency(audio: np.ndarray) -> dict:
         "lookahead_ms": round(streamer.lookahead * 1000, 1),
         "latency_s": {k: round(v, 4) if isinstance(v, float) else v for k, v in stats.items()},
         "compute_per_audio_second": round(busy / (len(audio) / 16_000), 4),
+        # CPU seconds (not wall): what an idle core would take, whatever else the machine runs
+        "cpu_per_audio_second": round(cpu / (len(audio) / 16_000), 4),
+        "cpu_per_pass_s": percentiles(passes),
     }
 
 

@@ -47,7 +47,7 @@ def start_server(*extra, max_streams=MAX_STREAMS):
         env=env,
     )
     lines, http, grpc = [], None, None
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a loaded machine starts torch slowly
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
