@@ -127,16 +127,22 @@ def timecode(frame: int, fps: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}:{ff:02d}.{sub:03d}"
 
 
+def live_link_row(frame: int, weights52: np.ndarray, fps: float) -> list:
+    """One Live Link Face CSV row: timecode of ``frame``, the shape count, the 52 weights
+    (:data:`LIVE_LINK` order), then 9 head/eye rotations (here 0)."""
+    count = len(LIVE_LINK) + len(LIVE_LINK_EXTRA)
+    zeros = ["0"] * len(LIVE_LINK_EXTRA)
+    return [timecode(frame, fps), count, *(f"{float(x):.6f}" for x in weights52), *zeros]
+
+
 def live_link_csv(weights52: np.ndarray, fps: float) -> str:
-    """CSV text in the layout Live Link Face records: Timecode, BlendShapeCount, the 52
-    blendshapes (PascalCase, :data:`LIVE_LINK` order), then 9 head/eye rotations (here 0)."""
+    """CSV text in the layout Live Link Face records: :data:`LIVE_LINK_HEADER`, then one
+    :func:`live_link_row` per frame of ``weights52`` (T, 52)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(LIVE_LINK_HEADER)
-    count = len(LIVE_LINK) + len(LIVE_LINK_EXTRA)
-    zeros = ["0"] * len(LIVE_LINK_EXTRA)
     for i, row in enumerate(np.asarray(weights52, np.float64)):
-        writer.writerow([timecode(i, fps), count, *(f"{x:.6f}" for x in row), *zeros])
+        writer.writerow(live_link_row(i, row, fps))
     return buffer.getvalue()
 
 

@@ -20,3 +20,8 @@ class InputError(SelfTalkError):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+
+class StreamError(SelfTalkError, ValueError):
+    """A streamed message is malformed (bad chunk, wrong sample format or rate, too large);
+    servers answer it with an error status and keep serving everyone else."""

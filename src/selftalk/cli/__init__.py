@@ -20,6 +20,8 @@ from selftalk.errors import SelfTalkError
 # One entry a verb module, in the order ``selftalk --help`` lists them.
 COMMAND_MODULES = [
     "selftalk.cli.animate",
+    "selftalk.cli.stream",
+    "selftalk.cli.serve",
     "selftalk.cli.prepare",
     "selftalk.cli.data",
     "selftalk.cli.train",

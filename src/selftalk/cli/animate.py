@@ -6,8 +6,7 @@ import argparse
 
 
 def register(subparsers) -> None:
-    from selftalk.cli.common import add_output, add_size, add_window
-    from selftalk.cli.predict import add_model_arguments
+    from selftalk.cli.common import add_model_arguments, add_output, add_size, add_window
     from selftalk.inference.formats import OUTPUTS
 
     kinds = "\n".join(f"  {suffix:6} {what}" for suffix, what in OUTPUTS.items())

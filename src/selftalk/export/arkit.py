@@ -13,6 +13,7 @@ they mean the same on any mesh scale.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,7 +146,7 @@ def solve_weights(
     gram = a.T @ a
     rhs = y @ a  # (T, K)
     scale = float(np.mean(np.diag(gram))) or 1.0
-    weights, iterations, converged = _admm_box_qp(
+    weights, iterations, converged, _ = _admm_box_qp(
         gram,
         rhs,
         smoothing=options.smoothing * scale,
@@ -164,22 +165,38 @@ def solve_weights(
     )
 
 
-def _admm_box_qp(gram, rhs, *, smoothing, ridge, options):
-    """min_W sum_t (w_t^T G w_t / 2 - b_t^T w_t) + s/2 |D W|^2 + r/2 |W|^2 s.t. 0 <= W <= 1."""
+def _admm_box_qp(gram, rhs, *, smoothing, ridge, options, previous=None, rho=None):
+    """min_W sum_t (w_t^T G w_t / 2 - b_t^T w_t) + s/2 |D W|^2 + r/2 |W|^2 s.t. 0 <= W <= 1.
+
+    ``previous`` (K,): weights of the frame before the first, held fixed; the smoothing term
+    then also ties the first frame to it (causal smoothing, for streams solved block by block);
+    ``rho``: the penalty to start from (the one the previous block ended with, say).
+    Returns the weights, the iterations, whether it converged, and the final penalty.
+    """
     from scipy.fft import dct, idct
 
     t = len(rhs)
     eig_g, q = np.linalg.eigh(gram)
-    eig_l = 2.0 - 2.0 * np.cos(np.pi * np.arange(t) / t)  # path Laplacian, DCT-II eigenbasis
-    rho = float(np.sqrt(max(eig_g.max(), 1e-12) * max(eig_g.min() + ridge, 1e-6 * eig_g.max())))
-    rho = max(rho, 1e-12)
+    if previous is None:  # path Laplacian, diagonalised by the DCT-II
+        eig_l = 2.0 - 2.0 * np.cos(np.pi * np.arange(t) / t)
+        to_time = lambda x: dct(x, type=2, norm="ortho", axis=0)
+        from_time = lambda x: idct(x, type=2, norm="ortho", axis=0)
+    else:  # path Laplacian + the edge to the fixed previous frame
+        eig_l, vectors = _anchored_path_eigen(t)
+        to_time = lambda x: vectors.T @ x
+        from_time = lambda x: vectors @ x
+        rhs = rhs.copy()
+        rhs[0] += smoothing * np.asarray(previous, np.float64)
+    if rho is None:
+        rho = np.sqrt(max(eig_g.max(), 1e-12) * max(eig_g.min() + ridge, 1e-6 * eig_g.max()))
+    rho = max(float(rho), 1e-12)
     base = eig_g[None, :] + ridge + smoothing * eig_l[:, None]  # (T, K)
 
     # The loop multiplies only (T, K) by (K, K) matrices: einsum's own loops keep that at a
     # fraction of a millisecond, while a threaded BLAS can take 50x longer on a busy machine.
     def solve(b, rho):  # (G + r + rho) W + s L W = b
-        spectral = dct(np.einsum("tk,kj->tj", b, q), type=2, norm="ortho", axis=0) / (base + rho)
-        return np.einsum("tj,kj->tk", idct(spectral, type=2, norm="ortho", axis=0), q)
+        spectral = to_time(np.einsum("tk,kj->tj", b, q)) / (base + rho)
+        return np.einsum("tj,kj->tk", from_time(spectral), q)
 
     def norm(x):
         return float(np.sqrt(np.sum(x * x)))
@@ -200,13 +217,22 @@ def _admm_box_qp(gram, rhs, *, smoothing, ridge, options):
         change = norm(z - z_old)  # dual residual / rho, in weight units too
         scale = max(norm(z), norm_b, 1.0)
         if primal < options.tolerance * scale and change < options.tolerance * scale:
-            return z, iteration, True
+            return z, iteration, True, rho
         # residual balancing (Boyd et al. 2011, section 3.4.1), both residuals in weight units
         if primal > 10 * change:
             rho, u = rho * 2, u / 2
         elif change > 10 * primal:
             rho, u = rho / 2, u * 2
-    return z, options.max_iterations, False
+    return z, options.max_iterations, False, rho
+
+
+@functools.lru_cache(maxsize=16)
+def _anchored_path_eigen(t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (T,) and vectors (T, T) of the path Laplacian of T frames plus the edge
+    from the first frame to a fixed one before it."""
+    laplacian = np.diag(np.full(t, 2.0)) - np.eye(t, k=1) - np.eye(t, k=-1)
+    laplacian[-1, -1] = 1.0
+    return np.linalg.eigh(laplacian)
 
 
 def to_arkit(

@@ -187,8 +187,9 @@ class PhonemeStreamSession:
         self.fps = model.config.fps
         anim = model.config.animator
         # a frame waits for the features up to its interpolation partner, the convolutions'
-        # look-ahead and the recognizer's right context, and for a whole core to fill
-        self.lookahead = self.ears.lookahead + (anim.lookahead + 1) / AUDIO_RATE
+        # look-ahead and the recognizer's right context, and (at worst) for a whole core to fill
+        waits = anim.lookahead + 1 + self.ears.core - 1
+        self.lookahead = self.ears.lookahead + waits / AUDIO_RATE
 
     def push(self, samples: np.ndarray) -> np.ndarray:
         return self.motion.push(self.ears.push(samples))

@@ -79,6 +79,12 @@ class SelfTalk(nn.Module):
             return torch.from_numpy(normalize(audio))
         return torch.from_numpy(self.ears.features(audio, prosody=self.config.animator.prosody))
 
+    @property
+    def streams_natively(self) -> bool:
+        """Whether :meth:`stream_session` serves this model (an animator that hears phonemes;
+        others stream through :mod:`selftalk.streaming.windowed`)."""
+        return self.animator.hears_phonemes
+
     def stream_session(self, template: np.ndarray, *, core: int | None = None):
         """A stream of 16 kHz samples → mesh frames (``push``/``flush``), for an animator that
         hears phonemes (:class:`~selftalk.inference.phonetic_stream.PhonemeStreamSession`);
