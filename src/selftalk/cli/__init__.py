@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "selftalk.cli.lipsync",
     "selftalk.cli.render",
     "selftalk.cli.export",
+    "selftalk.cli.export_onnx",
     "selftalk.cli.import_official",
 ]
 

@@ -6,6 +6,7 @@ import argparse
 
 
 def register(subparsers) -> None:
+    from selftalk.cli.engine import add_engine_arguments
     from selftalk.cli.predict import add_model_arguments
     from selftalk.inference.formats import OUTPUTS
 
@@ -31,6 +32,7 @@ def register(subparsers) -> None:
         help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)",
     )
     add_model_arguments(parser)
+    add_engine_arguments(parser)
     parser.add_argument("--size", type=int, default=512, help="video width and height (512)")
     parser.add_argument(
         "--window",
@@ -44,6 +46,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
+    from selftalk.cli.engine import make_engine
     from selftalk.inference.animate import animate, output_path
     from selftalk.inference.loading import load_model
 
@@ -60,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         template_path=args.template,
         window=args.window,
         size=args.size,
+        engine=make_engine(args, loaded),
     )
     print(
         f"{result.path}: {len(result.motion)} frames at {result.fps:g} fps for "

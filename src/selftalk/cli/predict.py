@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.engine import add_engine_arguments, make_engine
+
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     """--model / --run / --checkpoint / --subject / --template / --device, shared by verbs."""
@@ -40,6 +42,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("audio", metavar="AUDIO", help="speech in any common format")
     add_model_arguments(parser)
+    add_engine_arguments(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT.npy")
     parser.add_argument(
         "--window",
@@ -61,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     )
     template = loaded.template(subject=args.subject, mesh_path=args.template)
     audio = load_audio(args.audio)
-    motion = predict_motion(loaded.model, audio, template, window=args.window)
+    engine = make_engine(args, loaded)
+    motion = predict_motion(loaded.model, audio, template, window=args.window, engine=engine)
     save_npy(args.output, motion)
     print(
         f"{args.output}: {motion.shape[0]} frames at {loaded.model.config.fps:g} fps, "

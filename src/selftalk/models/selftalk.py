@@ -72,6 +72,13 @@ class SelfTalk(nn.Module):
             self.train(was_training)
         return out.vertices[0, : int(out.frame_lengths[0])]
 
+    def inference_contract(self, *, seconds: float = 2.0):
+        """The animator as one exportable graph and how to feed it (a ``raw_audio``
+        :class:`~selftalk.models.contract.InferenceContract`; ``seconds`` of example audio)."""
+        from selftalk.models.raw_audio_graph import raw_audio_contract
+
+        return raw_audio_contract(self.animator, seconds=seconds)
+
     # ----------------------------------------------------------------------------------------
     # Save / load
 
