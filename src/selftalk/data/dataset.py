@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from selftalk.audio import SAMPLE_RATE, load_audio, normalize
 from selftalk.data.batch import Batch
-from selftalk.data.layout import DatasetLayout, frame_step, split_clip_name
+from selftalk.data.layout import DatasetLayout, frame_step, open_motion, split_clip_name
 from selftalk.data.splits import read_splits, split_clips, validate_split
 from selftalk.errors import InputError
 
@@ -143,18 +143,8 @@ class TalkingFaceDataset(Dataset):
         return audio, vertices
 
     def _load_motion(self, index: int) -> np.ndarray:
-        path = self._vertex_paths[index]
-        try:
-            motion = np.load(path, mmap_mode="r", allow_pickle=False)
-        except Exception as error:  # truncated headers, pickled objects, …
-            raise InputError(path, f"not a readable .npy array ({error})") from None
         n_vertices = len(self.templates[self.clip_subjects[index]])
-        if motion.ndim != 2 or motion.shape[1] != 3 * n_vertices or len(motion) == 0:
-            raise InputError(
-                path,
-                f"expected (T, {3 * n_vertices}) motion for the subject's template, "
-                f"got {motion.shape}",
-            )
+        motion = open_motion(self._vertex_paths[index], n_vertices)
         return np.array(motion[:: self.frame_step], dtype=np.float32).reshape(-1, n_vertices, 3)
 
     def __getitem__(self, index: int) -> Clip:

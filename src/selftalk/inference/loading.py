@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.data.layout import TopologyFiles
 from selftalk.errors import InputError
 from selftalk.mesh import Mesh, read_mesh
 from selftalk.models.selftalk import SelfTalk
@@ -90,17 +91,10 @@ def load_model(
         if model_dir is None and not (home / "config.json").is_file():
             raise InputError(home, "the bundled model is missing from this installation")
     model = SelfTalk.from_pretrained(weights_dir, device=device, lite=lite)
+    files = TopologyFiles(home)
     return LoadedModel(
         model=model,
         directory=home,
-        templates=_templates(home),
-        mesh=read_mesh(home / "mesh.ply") if (home / "mesh.ply").is_file() else None,
+        templates=files.templates(missing_ok=True),
+        mesh=files.mesh(),
     )
-
-
-def _templates(directory: Path) -> dict[str, np.ndarray]:
-    path = directory / "templates.npz"
-    if not path.is_file():
-        return {}
-    with np.load(path, allow_pickle=False) as data:
-        return {k: np.asarray(data[k], np.float32).reshape(-1, 3) for k in data.files}
