@@ -159,6 +159,9 @@ def test_bad_options_are_one_line_errors(exported, tiny_dir, tmp_path, capsys):
     wav = _wav(tmp_path / "a.wav", 1.0)
     assert main(["export-onnx", "--model", str(tiny_dir), "-o", str(tmp_path / "x.pt")]) == 2
     assert "must end in .onnx" in capsys.readouterr().err
+    clash = tiny_dir / "config.onnx"  # its sidecar would be the model's config.json
+    assert main(["export-onnx", "--model", str(tiny_dir), "-o", str(clash)]) == 2
+    assert "would overwrite" in capsys.readouterr().err and not clash.exists()
     assert (
         main(
             [

@@ -39,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     if opset < 18:
         raise ConfigError(f"--opset {opset}: the exporter writes opset 18 or newer")
     loaded = load_model(model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint)
-    for src in (loaded.directory / "mesh.ply", loaded.directory / "config.json"):
-        if src.resolve() in (out.resolve(), out.with_suffix(".ply").resolve()):
-            raise InputError(out, "would overwrite the model's own files")
+    written = {out.resolve(), out.with_suffix(".ply").resolve(), out.with_suffix(".json").resolve()}
+    if any(p.resolve() in written for p in loaded.directory.iterdir()):
+        raise InputError(out, "would overwrite a file of the model directory")
     source = (
         {"model": args.model, "run": args.run_dir}
         if (args.model or args.run_dir)

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from selftalk import __version__
+from selftalk.data.layout import MESH_FILE
 from selftalk.errors import InputError, SelfTalkError
 from selftalk.io import read_json, write_json
 from selftalk.models.contract import InferenceContract
@@ -176,7 +177,7 @@ class OnnxEngine:
     ):
         """Load ``path`` and its sidecar (or ``meta``, the sidecar's content)."""
         ort = _require("onnxruntime")
-        path = Path(path)
+        self.path = path = Path(path)
         if not path.is_file():
             raise InputError(path, "no such ONNX file")
         meta_path = sidecar_path(path)
@@ -288,7 +289,7 @@ def export_model(
     elapsed = time.perf_counter() - start
     meta = {"format": SIDECAR_FORMAT, "contract": contract.to_json()}
     result = parity(contract, OnnxEngine(path, meta=meta)) if check_parity else None
-    mesh_name = copy_mesh(loaded.directory / "mesh.ply", path)
+    mesh_name = copy_mesh(loaded.directory / MESH_FILE, path)
     sidecar = write_sidecar(
         path,
         contract,
