@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import torch
@@ -23,17 +24,21 @@ def predict_split(
     frames: str = "gt",
     device: str = "cpu",
     progress: bool = True,
+    split_file: str | Path | None = None,
 ) -> int:
     """Write ``out_dir/{clip}.npy`` (T, V, 3) for each clip of ``split``; returns the count.
 
     ``frames="gt"`` predicts as many frames as the ground truth has (as in training);
-    ``"audio"`` lets the audio duration decide (as in inference).
+    ``"audio"`` lets the audio duration decide (as in inference). ``data_dir`` may be in any
+    layout :func:`selftalk.data.layouts.open_dataset` reads; ``split_file`` replaces its splits.
     """
     from selftalk.data.dataset import TalkingFaceDataset, collate
 
     loaded = load_model(model_dir=model_dir, run_dir=run_dir, checkpoint=checkpoint, device=device)
     model = loaded.model
-    dataset = TalkingFaceDataset(data_dir, split, fps=model.config.fps)
+    dataset = TalkingFaceDataset(data_dir, split, splits_file=split_file, fps=model.config.fps)
+    for note in dataset.notes:
+        print(f"selftalk test: note: {note}", file=sys.stderr)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for index in tqdm(range(len(dataset)), desc=f"predict {split}", disable=not progress):
