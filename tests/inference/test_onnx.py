@@ -236,3 +236,34 @@ def test_missing_onnxruntime_is_a_clear_error(monkeypatch, tmp_path):
     )
     with pytest.raises(SelfTalkError, match="pip install"):
         onnx_module.OnnxEngine(tmp_path / "x.onnx")
+
+
+def _predict(tiny_dir, wav, out, *extra):
+    assert main(["predict", str(wav), "--model", str(tiny_dir), "-o", str(out), *extra]) == 0
+    return np.load(out)
+
+
+def test_lower_precision_engines_run_and_stay_near_float32(
+    exported, tiny_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SELFTALK_CACHE", str(tmp_path / "cache"))
+    wav = _wav(tmp_path / "a.wav", 3.0)
+    reference = _predict(tiny_dir, wav, tmp_path / "ref.npy")
+    scale = np.abs(reference - load_model(model_dir=tiny_dir).template()).max()
+    for engine in ("torch-int8", "torch-bf16", "onnx-int8"):
+        extra = ["--onnx", str(exported)] if engine.startswith("onnx") else []
+        got = _predict(tiny_dir, wav, tmp_path / "got.npy", "--engine", engine, *extra)
+        error = np.abs(got - reference).max() / scale
+        assert got.shape == reference.shape
+        assert 0 < error < 0.1, engine  # another arithmetic than the float32 graph, still close
+    assert not list(exported.parent.glob("*int8*"))  # the int8 graph is kept in the cache
+    assert list((tmp_path / "cache").rglob("model.onnx"))
+
+
+@pytest.mark.slow
+def test_torch_compile_engine_matches_torch(tiny_dir, tmp_path):
+    wav = _wav(tmp_path / "a.wav", 3.0)
+    reference = _predict(tiny_dir, wav, tmp_path / "ref.npy")
+    got = _predict(tiny_dir, wav, tmp_path / "got.npy", "--engine", "torch-compile")
+    template = load_model(model_dir=tiny_dir).template()
+    assert np.abs(got - reference).max() <= TOLERANCE * np.abs(reference - template).max()

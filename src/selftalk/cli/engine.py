@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-ENGINES = ("torch", "onnx")
+ENGINES = ("torch", "torch-compile", "torch-bf16", "torch-int8", "onnx", "onnx-int8")
+"""What ``--engine`` accepts; see :mod:`selftalk.inference.speed` and docs/deploy.md."""
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,12 +13,14 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         "--engine",
         choices=ENGINES,
         default="torch",
-        help="run the model with torch or with ONNX Runtime (default: torch)",
+        help="how to run the model: torch (float32, default), torch-compile, onnx (ONNX "
+        "Runtime); torch-bf16, torch-int8 and onnx-int8 are faster but less exact "
+        "(docs/deploy.md)",
     )
     parser.add_argument(
         "--onnx",
         metavar="MODEL.onnx",
-        help="with --engine onnx: a graph from `selftalk export-onnx` "
+        help="with --engine onnx*: a graph from `selftalk export-onnx` "
         "(default: exported once into the cache and reused)",
     )
     parser.add_argument(
@@ -26,21 +29,21 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def make_engine(args: argparse.Namespace, loaded):
-    """The engine ``predict_motion`` should use (None: torch), after checking the options."""
+    """The engine ``predict_motion`` should use (None: plain torch), after checking options."""
     from selftalk.errors import ConfigError
 
     if args.threads is not None and args.threads < 1:
         raise ConfigError(f"--threads must be at least 1, got {args.threads}")
+    if args.onnx and not args.engine.startswith("onnx"):
+        raise ConfigError("--onnx needs --engine onnx or onnx-int8")
     if args.engine == "torch":
-        if args.onnx:
-            raise ConfigError("--onnx needs --engine onnx")
         if args.threads:
             import torch
 
             torch.set_num_threads(args.threads)
         return None
     if args.device != "cpu":
-        raise ConfigError("--engine onnx runs on the CPU: leave --device at cpu")
-    from selftalk.inference.onnx import engine_for
+        raise ConfigError(f"--engine {args.engine} runs on the CPU: leave --device at cpu")
+    from selftalk.inference.speed import make_engine as build
 
-    return engine_for(loaded, args.onnx, threads=args.threads)
+    return build(args.engine, loaded, onnx_path=args.onnx, threads=args.threads)

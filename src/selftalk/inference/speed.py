@@ -53,19 +53,39 @@ def _torch_engine(graph: torch.nn.Module, context=None) -> Engine:
 
 
 def quantize_onnx_int8(src: str | Path, dst: str | Path) -> Path:
-    """Int8 dynamic quantisation of the MatMul weights of an exported graph (sidecar copied)."""
+    """Int8 dynamic quantisation of the MatMul weights of an exported graph, written atomically
+    with a copy of its sidecar."""
+    import os
     import shutil
+    import tempfile
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from selftalk.inference.onnx import sidecar_path
 
     dst = Path(dst)
-    quantize_dynamic(
-        str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"]
-    )
-    shutil.copyfile(sidecar_path(src), sidecar_path(dst))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".int8.") as tmp:
+        staged = Path(tmp) / dst.name
+        quantize_dynamic(
+            str(src), str(staged), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"]
+        )
+        shutil.copyfile(sidecar_path(src), sidecar_path(staged))
+        os.replace(sidecar_path(staged), sidecar_path(dst))
+        os.replace(staged, dst)
     return dst
+
+
+def int8_path(src: Path) -> Path:
+    """Where the int8 version of graph ``src`` is kept: in the cache, keyed by ``src``'s path,
+    size and modification time (nothing is written beside a user's file)."""
+    import hashlib
+
+    from selftalk.inference.onnx import cache_dir
+
+    stat = src.stat()
+    key = hashlib.sha256(f"{src.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return cache_dir() / "onnx-int8" / key.hexdigest()[:24] / "model.onnx"
 
 
 def make_engine(option: str, loaded, *, onnx_path=None, threads: int | None = None) -> Engine:
@@ -80,10 +100,9 @@ def make_engine(option: str, loaded, *, onnx_path=None, threads: int | None = No
         if option == "onnx":
             return base
         if option == "onnx-int8":
-            src = base.path
-            dst = src.with_name(src.stem + ".int8.onnx")
+            dst = int8_path(base.path)
             if not dst.is_file():
-                quantize_onnx_int8(src, dst)
+                quantize_onnx_int8(base.path, dst)
             return OnnxEngine(dst, threads=threads)
         level = option.split("-")[1]
         return OnnxEngine(base.path, threads=threads, optimization=level)
