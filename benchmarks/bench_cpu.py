@@ -10,6 +10,8 @@ from N(0, 0.01), so the motion scale is about 1). Every option (see
 the max abs vertex difference from float32 torch, divided by the motion scale (the largest
 offset from the template). Times are minima over ``--repeats`` rounds, the options taking
 turns within a round so that load from other users of a shared machine falls on all alike.
+Options holding their own copy of the weights (ONNX Runtime sessions, int8 torch) run in
+phases of their own beside plain torch (reported as "torch (phase N)"), to bound memory.
 
 The official release is timed in the same run only if you give ``--release ADAPTER.py``: a
 file of your own, outside this project (the release is CC BY-NC and nothing here contains
@@ -22,6 +24,7 @@ Results go to ``benchmarks/results/cpu.json`` under ``--name`` (default: the mod
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import platform
@@ -36,7 +39,9 @@ from selftalk.inference.loading import load_model
 from selftalk.inference.speed import OPTIONS, make_engine
 from selftalk.io import write_json
 
-DEFAULT_OPTIONS = ",".join(o for o in OPTIONS if o != "onnx-none")
+DEFAULT_OPTIONS = ",".join(o for o in OPTIONS if o not in ("onnx-none", "onnx-basic"))
+SHARED = ("torch", "torch-math-attention", "torch-compile", "torch-bf16")
+"""Options that run the loaded torch weights (no copy of their own)."""
 
 
 def speech(seconds: float, seed: int = 0) -> np.ndarray:
@@ -79,59 +84,81 @@ def main() -> None:
     loaded = load_model(model_dir=args.model)
     n_vertices = loaded.model.config.n_vertices
     template = np.random.default_rng(0).normal(0, 0.1, (n_vertices, 3)).astype(np.float32)
-    engines, setup = {}, {}
-    if args.release:
-        start = time.perf_counter()
-        engines["release"] = load_release(args.release, args.checkpoint, n_vertices)
-        setup["release"] = time.perf_counter() - start
-    for option in args.options.split(","):
-        start = time.perf_counter()
-        try:
-            engines[option] = make_engine(option, loaded, onnx_path=args.onnx, threads=args.threads)
-        except Exception as error:  # an option this machine cannot run is reported, not fatal
-            print(f"{option}: unavailable ({type(error).__name__}: {str(error).splitlines()[0]})")
-            setup[option] = f"unavailable: {str(error).splitlines()[0]}"
-            continue
-        setup[option] = time.perf_counter() - start
-        print(f"{option}: ready in {setup[option]:.1f} s", flush=True)
+    clips = {s: normalize(speech(float(s))) for s in args.clips.split(",")}
+    options = args.options.split(",")
+    # Options that share the loaded torch weights take turns in one phase with the release;
+    # each option that holds its own copy of the weights gets a phase of its own (beside
+    # torch again), so that memory stays bounded by two copies.
+    shared = [o for o in options if o in SHARED]
+    phases = [(["release"] if args.release else []) + shared]
+    phases += [["torch", o] for o in options if o not in SHARED]
+    setup, times, outputs = {}, {}, {}
+    for phase, names in enumerate(phases):
+        engines = {}
+        for name in names:
+            start = time.perf_counter()
+            try:
+                if name == "release":
+                    engines[name] = load_release(args.release, args.checkpoint, n_vertices)
+                else:
+                    engines[name] = make_engine(
+                        name, loaded, onnx_path=args.onnx, threads=args.threads
+                    )
+            except Exception as error:  # an option this machine cannot run is reported
+                setup[name] = f"unavailable: {type(error).__name__}: {str(error).splitlines()[0]}"
+                print(f"{name}: {setup[name]}", flush=True)
+                continue
+            setup.setdefault(name, time.perf_counter() - start)
+            print(f"phase {phase}: {name} ready in {time.perf_counter() - start:.1f} s", flush=True)
+        for clip, samples in clips.items():
+            best = {}
+            for name, engine in engines.items():  # warm-up (torch.compile compiles here)
+                start = time.perf_counter()
+                outputs[name, clip] = np.asarray(engine(samples, template), np.float32)
+                best[name] = time.perf_counter() - start
+            for _ in range(args.repeats):
+                for name, engine in engines.items():
+                    start = time.perf_counter()
+                    engine(samples, template)
+                    best[name] = min(best[name], time.perf_counter() - start)
+            for name, t in best.items():
+                key = name if phase == 0 or name != "torch" else f"torch (phase {phase})"
+                times[key, clip] = t
+                print(f"phase {phase} {clip:>5} s {key:22} {t:7.3f} s", flush=True)
+        del engines
+        gc.collect()
 
     rows = []
-    for seconds in (float(s) for s in args.clips.split(",")):
-        samples = normalize(speech(seconds))
-        times = {name: float("inf") for name in engines}
-        outputs = {}
-        for name, engine in engines.items():  # warm-up (torch.compile compiles here)
-            start = time.perf_counter()
-            outputs[name] = np.asarray(engine(samples, template), np.float32)
-            times[name] = time.perf_counter() - start
-        for _ in range(args.repeats):
-            for name, engine in engines.items():
-                start = time.perf_counter()
-                engine(samples, template)
-                times[name] = min(times[name], time.perf_counter() - start)
-        reference = outputs["torch"] if "torch" in outputs else next(iter(outputs.values()))
+    for clip in clips:
+        seconds = float(clip)
+        reference = outputs["torch", clip]
         scale = float(np.abs(reference - template).max())
-        for name in engines:
-            out = outputs[name]
-            error = (
-                float(np.abs(out - reference).max()) / scale
-                if out.shape == reference.shape
-                else None
-            )
+        for (key, c), t in times.items():
+            if c != clip:
+                continue
+            name = key.split(" (")[0]
+            out = outputs[name, clip]
             row = {
                 "clip_seconds": seconds,
-                "option": name,
-                "seconds": times[name],
-                "per_audio_second": times[name] / seconds,
-                "error_vs_torch_float32": error,
+                "option": key,
+                "seconds": t,
+                "per_audio_second": t / seconds,
+                "motion_scale": scale,
+                "error_vs_torch_float32": float(np.abs(out - reference).max()) / scale
+                if out.shape == reference.shape
+                else None,
             }
-            if "release" in times:
-                row["cost_vs_release"] = times[name] / times["release"]
+            if ("release", clip) in times:
+                row["cost_vs_release"] = t / times["release", clip]
             rows.append(row)
             print(
-                f"{seconds:6.2f} s  {name:22} {times[name]:7.3f} s  "
-                f"{times[name] / seconds:6.3f} s/s  error {error if error is None else f'{error:.1e}'}"
-                + (f"  {row['cost_vs_release']:.2f} of the release" if "release" in times else ""),
+                f"{seconds:6.2f} s  {key:22} {t / seconds:6.3f} s/s  "
+                f"error {row['error_vs_torch_float32']:.1e}"
+                + (
+                    f"  {row['cost_vs_release']:.2f} of the release"
+                    if "cost_vs_release" in row
+                    else ""
+                ),
                 flush=True,
             )
     output = Path(args.output)

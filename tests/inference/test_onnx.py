@@ -267,3 +267,24 @@ def test_torch_compile_engine_matches_torch(tiny_dir, tmp_path):
     got = _predict(tiny_dir, wav, tmp_path / "got.npy", "--engine", "torch-compile")
     template = load_model(model_dir=tiny_dir).template()
     assert np.abs(got - reference).max() <= TOLERANCE * np.abs(reference - template).max()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["vocaset", "biwi", "vocaset-official", "biwi-official"])
+def test_paper_size_presets_export_with_parity(name, tmp_path):
+    """Full size, random weights, vertex head N(0, 0.01): motion scale about 1 (minutes each)."""
+    require_module("onnxruntime")
+    from selftalk.config import preset, xlsr53_large
+    from selftalk.inference.onnx import SIDECAR_FORMAT, OnnxEngine, export_graph, parity
+
+    config = preset(name).model
+    config.animator.encoder = xlsr53_large(pretrained=None)
+    torch.manual_seed(0)
+    model = SelfTalk(config, torch.arange(config.n_lip_vertices)).eval()
+    torch.nn.init.normal_(model.animator.vertex_head.weight, std=0.01)
+    torch.nn.init.normal_(model.animator.vertex_head.bias, std=0.01)
+    contract = model.inference_contract(seconds=1.0)
+    export_graph(contract, tmp_path / "model.onnx")
+    meta = {"format": SIDECAR_FORMAT, "contract": contract.to_json()}
+    result = parity(contract, OnnxEngine(tmp_path / "model.onnx", meta=meta), seconds=(1.3, 2.0))
+    assert result.motion_scale > 0.1 and result.relative <= TOLERANCE
