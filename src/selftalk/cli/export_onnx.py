@@ -8,7 +8,7 @@ import argparse
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "export-onnx",
-        help="export a model for ONNX Runtime, Unity Sentis, Unreal NNE …",
+        help="export a model to ONNX (ONNX Runtime and other ONNX engines)",
         description="Export a model's inference graph to ONNX (dynamic audio length), check it "
         "with onnx.checker, compare ONNX Runtime with torch, and write a JSON sidecar (topology, "
         "frame rate, input contract) and the model's mesh beside it.",
