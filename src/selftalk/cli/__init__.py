@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "selftalk.cli.render",
     "selftalk.cli.export",
     "selftalk.cli.export_onnx",
+    "selftalk.cli.rig",
     "selftalk.cli.import_official",
 ]
 

@@ -13,7 +13,11 @@ def register(subparsers) -> None:
         "video, with the audio muxed in. --compare adds side-by-side panels; --error-map "
         "colours every vertex by its distance to a ground truth.",
     )
-    parser.add_argument("motion", help="motion .npy: (T, V, 3) or (T, V*3) vertex positions")
+    parser.add_argument(
+        "motion",
+        help="motion .npy: (T, V, 3) or (T, V*3) vertex positions; or an animated .glb/.vrm/"
+        ".gltf (its morph-target animation, e.g. from `animate --avatar`)",
+    )
     parser.add_argument(
         "--template",
         metavar="MESH",
@@ -21,7 +25,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
     parser.add_argument("--audio", metavar="AUDIO", help="audio file to mux in (any format)")
-    parser.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
+    parser.add_argument(
+        "--fps", type=float, help="motion frame rate (default 30; a glTF's own rate)"
+    )
     parser.add_argument(
         "--compare",
         nargs="+",
@@ -83,14 +89,15 @@ def run(args: argparse.Namespace) -> int:
 
     from selftalk.render import (
         ErrorMapOptions,
-        RenderOptions,
         VideoOptions,
         load_motion,
-        parse_color,
         render_video,
     )
     from selftalk.render.motion import template_mesh
 
+    if Path(args.motion).suffix.lower() in (".glb", ".gltf", ".vrm"):
+        return _run_gltf(args)
+    args.fps = args.fps or 30.0
     mesh = template_mesh(args.template)
     n = len(mesh.vertices)
     motion = load_motion(args.motion, n)
@@ -98,19 +105,6 @@ def run(args: argparse.Namespace) -> int:
     labels = args.labels
     if labels is None and compare:
         labels = [Path(p).stem for p in [args.motion, *args.compare]]
-    width, height = parse_size(args.size)
-    options = RenderOptions(
-        width=width,
-        height=height,
-        background=parse_color(args.background),
-        color=parse_color(args.color),
-        up=args.up,
-        front=args.front,
-        yaw_deg=args.yaw,
-        pitch_deg=args.pitch,
-        samples=args.samples,
-        backend=args.backend,
-    )
     truth = load_motion(args.error_map, n) if args.error_map else None
     info = render_video(
         motion,
@@ -125,9 +119,54 @@ def run(args: argparse.Namespace) -> int:
         error_map=ErrorMapOptions(
             vmax=args.error_max, scale=args.error_scale, unit=args.error_unit
         ),
-        options=options,
+        options=render_options(args),
         video=VideoOptions(crf=args.crf, preset=args.preset),
     )
+    return _printed(info)
+
+
+def render_options(args: argparse.Namespace, front: str | None = None):
+    from selftalk.render import RenderOptions, parse_color
+
+    width, height = parse_size(args.size)
+    return RenderOptions(
+        width=width,
+        height=height,
+        background=parse_color(args.background),
+        color=parse_color(args.color),
+        up=args.up,
+        front=front or args.front,
+        yaw_deg=args.yaw,
+        pitch_deg=args.pitch,
+        samples=args.samples,
+        backend=args.backend,
+    )
+
+
+def _run_gltf(args: argparse.Namespace) -> int:
+    """An animated glTF/VRM: its animated meshes, read back as vertex motion."""
+    from selftalk.avatar.playback import avatar_motion
+    from selftalk.errors import ConfigError
+    from selftalk.render import VideoOptions, render_video
+
+    if args.compare or args.error_map or args.template:
+        raise ConfigError("--compare, --error-map and --template take .npy motions, not glTF")
+    played = avatar_motion(args.motion, fps=args.fps)
+    info = render_video(
+        played.motion,
+        played.faces,
+        out=args.output,
+        fps=played.fps,
+        audio=args.audio or played.audio,
+        template=played.template,
+        labels=args.labels,
+        options=render_options(args, front=played.front if args.front == "+z" else None),
+        video=VideoOptions(crf=args.crf, preset=args.preset),
+    )
+    return _printed(info)
+
+
+def _printed(info) -> int:
     print(
         f"wrote {info.path}: {info.frames} frames at {info.fps:g} fps ({info.duration_s:.2f} s), "
         f"{info.width}x{info.height}{', with audio' if info.audio_rate else ''}, "

@@ -75,7 +75,7 @@ def write_glb(
     )
     path = Path(path)
     audio_path = (
-        _write_audio(path.with_suffix(".wav"), audio, audio_rate) if audio is not None else None
+        write_audio(path.with_suffix(".wav"), audio, audio_rate) if audio is not None else None
     )
     blob = glb_bytes(
         basis,
@@ -107,8 +107,10 @@ def glb_bytes(
     color: tuple[float, float, float] = (0.70, 0.70, 0.74),
     name: str = "face",
     audio_name: str | None = None,
+    target_names: list[str] | None = None,
 ) -> bytes:
-    """The ``.glb`` file of a motion basis, as bytes."""
+    """The ``.glb`` file of a motion basis, as bytes. ``target_names`` default to ``pca_00``…;
+    a basis with no frames gives morph targets and no animation (a rigged mesh)."""
     import pygltflib as g
 
     n_vertices = len(basis.base)
@@ -139,11 +141,12 @@ def glb_bytes(
                 POSITION=vec3(target, bounds=True), NORMAL=vec3(delta_normals, bounds=False)
             )
         )
-    target_names = [f"pca_{k:02d}" for k in range(len(targets))]
+    if target_names is None:
+        target_names = [f"pca_{k:02d}" for k in range(len(targets))]
 
     frames = len(basis.weights)
     animations = []
-    if targets:
+    if targets and frames:
         times = np.arange(frames, dtype=np.float32) / np.float32(fps)
         time_accessor = blob.accessor(times, FLOAT, "SCALAR", bounds=True)
         weight_accessor = blob.accessor(
@@ -265,7 +268,7 @@ class _Blob:
         return b"".join(self.parts)
 
 
-def _write_audio(path: Path, audio: str | Path | np.ndarray, audio_rate: int) -> Path:
+def write_audio(path: Path, audio: str | Path | np.ndarray, audio_rate: int) -> Path:
     """Write ``audio`` beside the .glb as 16-bit PCM WAV (plays in every browser)."""
     import soundfile
 
