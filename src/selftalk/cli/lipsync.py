@@ -11,7 +11,7 @@ def register(subparsers) -> None:
         help="procedural lip sync from speech and its transcript",
         description="Align the transcript to the audio (pocketsphinx), then animate the bundled "
         "head with the SynthTalk viseme animator. Writes (T, V, 3) float32 vertices. Without a "
-        "transcript, --recognize-phones takes pocketsphinx's phone recognition instead.",
+        "transcript, --recognize-phones takes the phones a recognizer hears instead.",
     )
     p.add_argument("audio", help="speech audio file (wav, flac, mp3, …)")
     words = p.add_mutually_exclusive_group(required=True)
@@ -19,7 +19,14 @@ def register(subparsers) -> None:
     words.add_argument(
         "--recognize-phones",
         action="store_true",
-        help="no transcript: recognise phones from the audio alone (a weaker, non-neural baseline)",
+        help="no transcript: recognise phones from the audio alone (see --recognizer)",
+    )
+    p.add_argument(
+        "--recognizer",
+        choices=("hama", "pocketsphinx"),
+        default="hama",
+        help="with --recognize-phones: hama's neural phoneme recognizer (default) or "
+        "pocketsphinx's all-phone search (the older, weaker baseline)",
     )
     p.add_argument("-o", "--output", required=True, help="output .npy of (T, V, 3) vertices")
     p.add_argument(
@@ -43,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.recognize_phones:
         result = lipsync_without_text(
-            args.audio, fps=args.fps, subject=args.subject, seed=args.seed
+            args.audio,
+            fps=args.fps,
+            subject=args.subject,
+            seed=args.seed,
+            recognizer=args.recognizer,
         )
     else:
         result = lipsync(args.audio, args.text, fps=args.fps, subject=args.subject, seed=args.seed)

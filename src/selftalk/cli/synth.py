@@ -16,7 +16,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("out_dir", help="output directory")
     p.add_argument("--subjects", type=int, default=None, help="number of subjects (default 12)")
-    p.add_argument("--sentences", type=int, default=None, help="sentences a subject (default 40)")
+    p.add_argument("--sentences", type=int, default=None, help="sentences a subject (default 200)")
     p.add_argument(
         "--voices",
         nargs="+",

@@ -38,6 +38,12 @@ def register(subparsers) -> None:
     parser.add_argument("--train-split", default="train")
     parser.add_argument("--val-split", default="val", help="'none' to skip validation")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, …")
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where the frozen recognizer's outputs are cached (default: inside the run); "
+        "runs on the same data can share one",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         val_split=None if args.val_split.lower() == "none" else args.val_split,
         progress=not args.no_progress,
         argv=["selftalk", *sys.argv[1:]],
+        cache_dir=args.cache_dir,
     )
     if trainer.dist.is_main:
         state = trainer.state

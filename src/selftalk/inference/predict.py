@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from selftalk.audio import SAMPLE_RATE, normalize
+from selftalk.errors import ConfigError
 from selftalk.models.selftalk import SelfTalk
 
 
@@ -47,7 +48,16 @@ def predict_motion(
 
     ``engine(samples (S,), template (V, 3)) → (T, V, 3)`` runs one window instead of
     ``model.predict`` (e.g. :class:`selftalk.inference.onnx.OnnxEngine`).
-    """
+
+    An animator that hears phonemes has a bounded receptive field and runs exactly over the
+    whole audio in bounded memory (:mod:`selftalk.inference.phonetic_stream`); ``window`` and
+    ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window."""
+    if model.animator.hears_phonemes:
+        if engine is not None:
+            raise ConfigError("a model that hears phonemes runs with the torch engine")
+        from selftalk.inference.phonetic_stream import predict_phonetic
+
+        return predict_phonetic(model, audio, template)
     model.eval()
     run = engine or model.predict
     device = model.device

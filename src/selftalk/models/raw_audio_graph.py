@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from selftalk.models.animator import FacialAnimator
+from selftalk.models.animator import FacialAnimator, attention_band
 from selftalk.models.contract import InferenceContract, TensorSpec
 
 NORMALISATION_EPS = 1e-7
@@ -61,9 +61,14 @@ class RawAudioGraph(nn.Module):
                 1, groups, hidden.shape[2] * animator.stack
             )
         hidden = animator.audio_feature_map(hidden)
-        hidden = animator.decoder(hidden, hidden)
-        offsets = animator.vertex_head(hidden[0])
-        return offsets.reshape(offsets.shape[0], -1, 3) + template
+        band = attention_band(
+            hidden.shape[1], animator.config.animator.attention_window, hidden.device
+        )
+        hidden = animator.decoder(hidden, hidden, tgt_mask=band, memory_mask=band)
+        head = animator.vertex_head(hidden[0])
+        if animator.basis is not None:
+            return animator.basis.offsets(head) + template
+        return head.reshape(head.shape[0], -1, 3) + template
 
 
 def min_samples(animator: FacialAnimator) -> int:

@@ -46,11 +46,12 @@ class SelfTalk(nn.Module):
             raise ValueError(
                 f"{len(lip_indices)} lip indices given, the config expects {config.n_lip_vertices}"
             )
-        if audio_encoder is None:
+        if audio_encoder is None and config.animator.input == "waveform":
             audio_encoder = build_wav2vec2(config.animator.encoder)
         self.config = config
         self.animator = FacialAnimator(config, audio_encoder)
         self.lip_reader = LipReadingInterpreter(config.lip_reader, lip_indices)
+        self._ears = None
 
     @property
     def device(self) -> torch.device:
@@ -60,10 +61,37 @@ class SelfTalk(nn.Module):
         """Animate: see :meth:`FacialAnimator.forward`."""
         return self.animator(audio, templates, audio_lengths, frame_lengths)
 
+    @property
+    def ears(self):
+        """The phoneme recognizer this model hears through (``input: phonemes``), built once."""
+        if self._ears is None:
+            from selftalk.models.phoneme_recognizer import PhonemeRecognizer
+
+            self._ears = PhonemeRecognizer(self.config.animator.ears)
+        return self._ears
+
+    def hear(self, audio: np.ndarray) -> torch.Tensor:
+        """What the animator hears of (S,) 16 kHz audio: the normalised waveform (S,), or the
+        phonetic features (T, F) of the raw one."""
+        from selftalk.audio import normalize
+
+        if self.config.animator.input == "waveform":
+            return torch.from_numpy(normalize(audio))
+        return torch.from_numpy(self.ears.features(audio, prosody=self.config.animator.prosody))
+
+    def stream_session(self, template: np.ndarray, *, core: int | None = None):
+        """A stream of 16 kHz samples → mesh frames (``push``/``flush``), for an animator that
+        hears phonemes (:class:`~selftalk.inference.phonetic_stream.PhonemeStreamSession`);
+        ``core``: recognizer frames decided at a time (smaller: less latency, more cost)."""
+        from selftalk.inference.phonetic_stream import PhonemeStreamSession
+
+        self.eval()
+        return PhonemeStreamSession(self, template, core=core)
+
     @torch.no_grad()
     def predict(self, audio: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-        """Motion for one clip, animator only: audio (S,) normalised 16 kHz, template (V, 3)
-        → vertices (T, V, 3)."""
+        """Motion for one clip, animator only: what it hears (:meth:`hear`: audio (S,)
+        normalised 16 kHz, or features (T, F)), template (V, 3) → vertices (T, V, 3)."""
         was_training = self.training
         self.eval()
         try:
@@ -77,6 +105,13 @@ class SelfTalk(nn.Module):
         :class:`~selftalk.models.contract.InferenceContract`; ``seconds`` of example audio)."""
         from selftalk.models.raw_audio_graph import raw_audio_contract
 
+        if self.animator.hears_phonemes:
+            from selftalk.errors import ConfigError
+
+            raise ConfigError(
+                "this model hears phonemes: its features contract (the recognizer outside "
+                "the graph) is not exportable yet; export a wav2vec 2.0 model"
+            )
         return raw_audio_contract(self.animator, seconds=seconds)
 
     # ----------------------------------------------------------------------------------------
@@ -101,7 +136,11 @@ class SelfTalk(nn.Module):
                 "format": FORMAT,
                 "selftalk_version": __version__,
                 "model": to_dict(self.config),
-                "audio_encoder": hf_config_dict(self.animator.audio_encoder),
+                "audio_encoder": (
+                    None
+                    if self.animator.hears_phonemes
+                    else hf_config_dict(self.animator.audio_encoder)
+                ),
                 **(extra or {}),
             },
         )
@@ -120,7 +159,9 @@ class SelfTalk(nn.Module):
         directory = Path(directory)
         meta = read_model_config(directory)
         config = from_dict(ModelConfig, meta["model"], path="model")
-        if lite:
+        if config.animator.input == "phonemes":
+            encoder = None
+        elif lite:
             from selftalk.models.wav2vec2_lite import LiteWav2Vec2Model
 
             encoder = LiteWav2Vec2Model(meta["audio_encoder"])

@@ -45,14 +45,37 @@ def lipsync(
     return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
 
 
+RECOGNIZERS = ("hama", "pocketsphinx")
+
+
+def recognize(audio: np.ndarray, recognizer: str = "hama") -> list[TimedPhone]:
+    """Timed phones of (S,) 16 kHz speech without a transcript: hama's neural phoneme
+    recognizer (default: it measures better, benchmarks/bundled_model.py) or pocketsphinx's
+    all-phone search."""
+    if recognizer == "pocketsphinx":
+        from selftalk.synth.speech.align import recognize_phones
+
+        return recognize_phones(audio, SAMPLE_RATE)
+    if recognizer != "hama":
+        raise ConfigError(
+            f"--recognizer must be one of {', '.join(RECOGNIZERS)}, not {recognizer!r}"
+        )
+    from selftalk.models.phoneme_recognizer import PhonemeRecognizer, recognized_phones
+
+    return recognized_phones(PhonemeRecognizer(), audio)
+
+
 def lipsync_without_text(
-    audio_path: str | Path, *, fps: float = 30.0, subject: int | None = None, seed: int = 0
+    audio_path: str | Path,
+    *,
+    fps: float = 30.0,
+    subject: int | None = None,
+    seed: int = 0,
+    recognizer: str = "hama",
 ) -> LipSync:
     """Recognise phones in ``audio_path`` without a transcript, then animate the bundled head."""
     audio = load_audio(audio_path, SAMPLE_RATE)
-    from selftalk.synth.speech.align import recognize_phones
-
-    phones = recognize_phones(audio, SAMPLE_RATE)
+    phones = recognize(audio, recognizer)
     return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
 
 

@@ -81,6 +81,18 @@ def extend_run_config(config: SelfTalkConfig, overrides: dict) -> SelfTalkConfig
     return apply_overrides(config, overrides).validate()
 
 
+def build_teacher(config: SelfTalkConfig, run_dir: Path, dist: Distributed):
+    """The diagram's frozen recognizer: a wav2vec 2.0 CTC model, or the phoneme recognizer
+    reading into the lip reader's vocabulary."""
+    if config.recognizer_kind == "phonemes":
+        from selftalk.models.phoneme_recognizer import PhonemeRecognizer, PhonemeTeacher
+        from selftalk.phonetics import ReadingVocabulary
+
+        recognizer = PhonemeRecognizer(config.model.animator.ears)
+        return PhonemeTeacher(recognizer, ReadingVocabulary(config.model.lip_reader.reading))
+    return build_recognizer(config.recognizer, run_dir, dist)
+
+
 def build_recognizer(
     spec: SpeechEncoderConfig, run_dir: Path, dist: Distributed
 ) -> SpeechRecognizer:
@@ -107,11 +119,14 @@ def train(
     hooks: TrainerHooks | None = None,
     progress: bool = True,
     argv: list[str] | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Trainer:
     """Train a SelfTalk model on a prepared dataset; with ``resume``, continue ``run_dir``.
 
     Launched by ``torchrun``, each process trains its share and rank 0 writes the run.
     ``resume_overrides`` may extend a resumed run (see :func:`extend_run_config`).
+    ``cache_dir`` keeps the recognizer cache somewhere several runs share (default: inside
+    the run).
     """
     from selftalk.data.dataset import TalkingFaceDataset, collate
     from selftalk.data.layout import DatasetLayout
@@ -128,12 +143,15 @@ def train(
             _start_run_dir(run_dir, config, data_dir, argv)
         barrier(dist)
         model = SelfTalk(config.model, topology.lip_indices)
-        recognizer = (
-            build_recognizer(config.recognizer, run_dir, dist) if config.loss.uses_diagram else None
+        recognizer = build_teacher(config, run_dir, dist) if config.loss.uses_diagram else None
+        normalize = config.model.animator.input == "waveform"
+        train_set = TalkingFaceDataset(
+            data_dir, train_split, fps=topology.fps, cache=normalize, normalize=normalize
         )
-        train_set = TalkingFaceDataset(data_dir, train_split, fps=topology.fps, cache=True)
         val_set = (
-            TalkingFaceDataset(data_dir, val_split, fps=topology.fps, cache=True)
+            TalkingFaceDataset(
+                data_dir, val_split, fps=topology.fps, cache=normalize, normalize=normalize
+            )
             if val_split
             else None
         )
@@ -148,6 +166,7 @@ def train(
             dist=dist,
             hooks=hooks or TrainerHooks(),
             progress=progress,
+            cache_dir=Path(cache_dir) if cache_dir is not None else None,
         )
         if resume:
             trainer.resume()
