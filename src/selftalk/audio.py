@@ -29,12 +29,16 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def resample(samples: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Resample (S,) float32 audio from ``rate`` to ``target_rate`` (soxr, very high quality)."""
+    """Resample (S,) float32 audio from ``rate`` to ``target_rate`` with soxr's high-quality
+    recipe (``HQ``): what ``librosa.load(path, sr=16000)`` does by default (librosa >= 0.10), and
+    so what the SelfTalk release's demo, FaceFormer and CodeTalker feed their models. Another
+    resampler changes a full-size model's vertices by 1e-3 of the motion scale or more
+    (docs/deploy.md, Fidelity)."""
     if rate == target_rate:
         return np.ascontiguousarray(samples, dtype=np.float32)
     import soxr
 
-    return soxr.resample(samples, rate, target_rate, quality="VHQ").astype(np.float32)
+    return soxr.resample(samples, rate, target_rate, quality="HQ").astype(np.float32)
 
 
 def normalize(samples: np.ndarray) -> np.ndarray:

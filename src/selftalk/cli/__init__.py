@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "selftalk.cli.lipsync",
     "selftalk.cli.render",
     "selftalk.cli.export",
+    "selftalk.cli.export_onnx",
     "selftalk.cli.rig",
     "selftalk.cli.import_official",
 ]

@@ -7,6 +7,7 @@ import argparse
 
 def register(subparsers) -> None:
     from selftalk.cli.common import add_model_arguments, add_output, add_size, add_window
+    from selftalk.cli.engine import add_engine_arguments
     from selftalk.inference.formats import OUTPUTS
 
     kinds = "\n".join(f"  {suffix:6} {what}" for suffix, what in OUTPUTS.items())
@@ -27,6 +28,7 @@ def register(subparsers) -> None:
     parser.add_argument("audio", metavar="AUDIO", help="speech: wav, flac, mp3, ogg, m4a, …")
     add_output(parser, help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)")
     add_model_arguments(parser)
+    add_engine_arguments(parser)
     own = parser.add_argument_group("your own character (docs/avatars.md)")
     own.add_argument(
         "--avatar",
@@ -48,7 +50,8 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from selftalk.cli.predict import load_for_args
+    from selftalk.cli.common import load_for_args
+    from selftalk.cli.engine import make_engine
     from selftalk.inference.animate import animate, output_path
 
     start = time.perf_counter()
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         template_path=args.template,
         window=args.window,
         size=args.size,
+        engine=make_engine(args, loaded),
     )
     print(
         f"{result.path}: {len(result.motion)} frames at {result.fps:g} fps for "
@@ -84,6 +88,8 @@ def _run_avatar(args: argparse.Namespace, start: float) -> int:
 
     if not args.avatar:
         raise ConfigError("--map needs --avatar")
+    if args.engine != "torch" or args.onnx:
+        raise ConfigError("--avatar runs with the torch engine: drop --engine/--onnx")
     avatar = Path(args.avatar)
     output = Path(args.output) if args.output else Path(args.audio).with_suffix(avatar.suffix)
     check_output(avatar, output)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from selftalk.cli.common import add_model_arguments, load_for_args
+from selftalk.cli.engine import add_engine_arguments, make_engine
 
 __all__ = ["add_model_arguments", "load_for_args", "register", "run"]  # verbs import these here
 
@@ -19,6 +20,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("audio", metavar="AUDIO", help="speech in any common format")
     add_model_arguments(parser)
+    add_engine_arguments(parser)
     add_output(parser, required=True, metavar="OUT.npy", help="the motion to write")
     add_window(parser)
     parser.set_defaults(handler=run)
@@ -32,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     loaded, subject = load_for_args(args)
     template = loaded.template(subject=subject, mesh_path=args.template)
     audio = load_audio(args.audio)
-    motion = predict_motion(loaded.model, audio, template, window=args.window)
+    engine = make_engine(args, loaded)
+    motion = predict_motion(loaded.model, audio, template, window=args.window, engine=engine)
     save_npy(args.output, motion)
     print(
         f"{args.output}: {motion.shape[0]} frames at {loaded.model.config.fps:g} fps, "

@@ -42,12 +42,14 @@ def animate(
     template_path: str | Path | None = None,
     window: float = 20.0,
     size: int | tuple[int, int] = 512,
+    engine=None,
 ) -> Animation:
-    """Animate ``audio_path`` with ``loaded`` and write ``output`` (type from its suffix)."""
+    """Animate ``audio_path`` with ``loaded`` and write ``output`` (type from its suffix);
+    ``engine`` runs the model instead of torch (see :func:`predict_motion`)."""
     path = output_path(audio_path, output)
     template = loaded.template(subject=subject, mesh_path=template_path)
     audio = load_audio(audio_path)
-    motion = predict_motion(loaded.model, audio, template, window=window)
+    motion = predict_motion(loaded.model, audio, template, window=window, engine=engine)
     fps = loaded.model.config.fps
     write_motion(
         path, motion, audio=audio, fps=fps, faces=loaded.faces, template=template, size=size

@@ -9,10 +9,13 @@ frames, so every window's frames land exactly on the global frame grid.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
 from selftalk.audio import SAMPLE_RATE, normalize
+from selftalk.errors import ConfigError
 from selftalk.models.selftalk import SelfTalk
 
 
@@ -40,17 +43,24 @@ def predict_motion(
     *,
     window: float = 20.0,
     overlap: float = 2.0,
+    engine: Callable | None = None,
 ) -> np.ndarray:
     """Animate (S,) raw 16 kHz audio on a (V, 3) template → (T, V, 3) float32 vertices.
+
+    ``engine(samples (S,), template (V, 3)) → (T, V, 3)`` runs one window instead of
+    ``model.predict`` (e.g. :class:`selftalk.inference.onnx.OnnxEngine`).
 
     An animator that hears phonemes has a bounded receptive field and runs exactly over the
     whole audio in bounded memory (:mod:`selftalk.inference.phonetic_stream`); ``window`` and
     ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window."""
     if model.animator.hears_phonemes:
+        if engine is not None:
+            raise ConfigError("a model that hears phonemes runs with the torch engine")
         from selftalk.inference.phonetic_stream import predict_phonetic
 
         return predict_phonetic(model, audio, template)
     model.eval()
+    run = engine or model.predict
     device = model.device
     samples = torch.from_numpy(normalize(audio)).to(device)
     template_t = torch.as_tensor(template, dtype=torch.float32, device=device)
@@ -59,7 +69,7 @@ def predict_motion(
     period = grid_period(fps, model.animator.hop)
     win = max(period, int(round(window * SAMPLE_RATE / period)) * period)
     if len(samples) <= win:
-        return model.predict(samples, template_t).cpu().numpy()
+        return _numpy(run(samples, template_t))
     lap = max(period, int(round(overlap * SAMPLE_RATE / period)) * period)
     hop = win - lap
     out = np.zeros((n_total, *template.shape), np.float32)
@@ -68,7 +78,7 @@ def predict_motion(
     starts = list(range(0, max(1, len(samples) - lap), hop))
     for k, start in enumerate(starts):
         chunk = samples[start : start + win]
-        motion = model.predict(chunk, template_t).cpu().numpy()
+        motion = _numpy(run(chunk, template_t))
         first = int(round(start * fps / SAMPLE_RATE))
         n = min(len(motion), n_total - first)
         if n <= 0:
@@ -86,3 +96,9 @@ def predict_motion(
         weight[missing] = 1.0
         out[missing] = template
     return out / weight[:, None, None]
+
+
+def _numpy(motion) -> np.ndarray:
+    if isinstance(motion, torch.Tensor):
+        motion = motion.detach().cpu().numpy()
+    return np.asarray(motion, np.float32)
