@@ -43,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if any(p.resolve() in written for p in loaded.directory.iterdir()):
         raise InputError(out, "would overwrite a file of the model directory")
     source = (
-        {"model": args.model, "run": args.run}
-        if (args.model or args.run)
-        else {"model": "bundled"}
+        {"model": args.model, "run": args.run} if (args.model or args.run) else {"model": "bundled"}
     )
     report = export_model(loaded, out, opset=opset, check_parity=not args.no_parity, source=source)
     print(
