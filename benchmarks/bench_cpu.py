@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from selftalk.audio import normalize
+from selftalk.audio import speech_like as speech
 from selftalk.inference.loading import load_model
 from selftalk.inference.speed import OPTIONS, make_engine
 from selftalk.io import write_json
@@ -42,17 +43,6 @@ from selftalk.io import write_json
 DEFAULT_OPTIONS = ",".join(o for o in OPTIONS if o not in ("onnx-none", "onnx-basic"))
 SHARED = ("torch", "torch-math-attention", "torch-compile", "torch-bf16")
 """Options that run the loaded torch weights (no copy of their own)."""
-
-
-def speech(seconds: float, seed: int = 0) -> np.ndarray:
-    """Speech-like test audio: a voiced buzz with syllable-rate envelope and noise."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(round(seconds * 16_000))) / 16_000
-    f0 = 120 + 30 * np.sin(2 * np.pi * 0.7 * t)
-    voiced = np.sign(np.sin(2 * np.pi * np.cumsum(f0) / 16_000)) * (
-        0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)
-    )
-    return (0.2 * voiced + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
 
 
 def load_release(adapter: str, checkpoint: str, n_vertices: int):

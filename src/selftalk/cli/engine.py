@@ -42,8 +42,6 @@ def make_engine(args: argparse.Namespace, loaded):
 
             torch.set_num_threads(args.threads)
         return None
-    if loaded.model.animator.hears_phonemes:
-        raise ConfigError(f"--engine {args.engine}: a model that hears phonemes runs with torch")
     if args.device != "cpu":
         raise ConfigError(f"--engine {args.engine} runs on the CPU: leave --device at cpu")
     from selftalk.inference.speed import make_engine as build

@@ -146,15 +146,18 @@ class Parity:
 
 
 @torch.no_grad()
-def parity(contract: InferenceContract, engine: OnnxEngine, seconds=(1.3, 2.0)) -> Parity:
-    """Run torch and ONNX Runtime on random audio of each length in ``seconds``, compare."""
+def parity(contract: InferenceContract, engine: OnnxEngine, seconds=(1.3, 2.7)) -> Parity:
+    """Run torch and ONNX Runtime on speech-like audio of each length in ``seconds`` (made
+    into the graph's input as the contract says: ``contract.prepare``), compare."""
+    from selftalk.audio import speech_like
+
     generator = torch.Generator().manual_seed(1)
     template = torch.randn(contract.example_inputs[1].shape, generator=generator) * 0.1
     worst, scale = 0.0, 0.0
-    for s in seconds:
-        audio = torch.randn(1, int(s * contract.sample_rate), generator=generator)
-        expected = contract.graph(audio, template).numpy()
-        got = engine.run(audio[0].numpy(), template.numpy())
+    for k, s in enumerate(seconds):
+        x = contract.prepare(speech_like(s, seed=k + 1))
+        expected = contract.graph(x, template).numpy()
+        got = engine.run(x[0].numpy(), template.numpy())
         if got.shape != expected.shape:
             raise SelfTalkError(f"ONNX graph made {got.shape}, torch {expected.shape}")
         worst = max(worst, float(np.abs(got - expected).max()))
@@ -163,9 +166,10 @@ def parity(contract: InferenceContract, engine: OnnxEngine, seconds=(1.3, 2.0)) 
 
 
 class OnnxEngine:
-    """Run an exported raw-audio graph with ONNX Runtime: one window of normalised audio →
-    vertices. Callable as ``engine(samples (S,), template (V, 3)) → (T, V, 3)`` float32, the
-    signature :func:`selftalk.inference.predict.predict_motion` takes."""
+    """Run an exported graph with ONNX Runtime: one window of what the graph hears (normalised
+    audio (S,) for a ``raw_audio`` graph, phonetic features (T, F) for a ``features`` one) →
+    vertices. Callable as ``engine(x, template (V, 3)) → (T, V, 3)`` float32, the signature
+    :func:`selftalk.inference.predict.predict_motion` takes."""
 
     def __init__(
         self,
@@ -189,12 +193,14 @@ class OnnxEngine:
                 meta_path, f"not a selftalk ONNX sidecar (format {self.meta.get('format')!r})"
             )
         contract = self.meta["contract"]
-        if contract["kind"] != "raw_audio":
-            raise InputError(
-                meta_path, f"a {contract['kind']!r} graph: this engine feeds raw audio"
-            )
+        self.kind = contract["kind"]
+        if self.kind not in ("raw_audio", "features"):
+            raise InputError(meta_path, f"a {self.kind!r} graph: this engine cannot feed it")
         self.fps = float(contract["fps"])
         self.min_samples = int(contract["min_samples"])
+        self.min_frames = int(contract.get("min_feature_frames", 0))
+        shape = contract["inputs"][0]["shape"]
+        self.width = shape[2] if self.kind == "features" else None
         options = ort.SessionOptions()
         levels = {
             "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -216,7 +222,10 @@ class OnnxEngine:
         self.input_names = [i.name for i in self.session.get_inputs()]
 
     def run(self, samples: np.ndarray, template: np.ndarray) -> np.ndarray:
-        """(S,) normalised 16 kHz audio, (V, 3) template → (T, V, 3) float32."""
+        """(S,) normalised 16 kHz audio, or (T, F) features, and a (V, 3) template →
+        (T', V, 3) float32."""
+        if self.kind == "features":
+            return self._run_features(samples, template)
         samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(1, -1)
         if samples.shape[1] < self.min_samples:
             raise InputError(
@@ -225,6 +234,21 @@ class OnnxEngine:
                 f"(at least {self.min_samples})",
             )
         feed = dict(zip(self.input_names, (samples, np.asarray(template, np.float32))))
+        return self.session.run(None, feed)[0]
+
+    def _run_features(self, features: np.ndarray, template: np.ndarray) -> np.ndarray:
+        features = np.ascontiguousarray(features, dtype=np.float32)
+        if features.ndim != 2 or features.shape[1] != self.width:
+            raise InputError(
+                "features", f"shape {features.shape}: the ONNX graph takes (T, {self.width})"
+            )
+        if len(features) < self.min_frames:
+            raise InputError(
+                "audio",
+                f"{len(features)} feature frames is too short for the ONNX graph "
+                f"(at least {self.min_frames})",
+            )
+        feed = dict(zip(self.input_names, (features[None], np.asarray(template, np.float32))))
         return self.session.run(None, feed)[0]
 
     def __call__(self, samples, template) -> np.ndarray:
@@ -341,6 +365,9 @@ def engine_for(
         if not (onnx_path.is_file() and sidecar_path(onnx_path).is_file()):
             export_model(loaded, onnx_path, check_parity=False, source={"cache": True})
     engine = OnnxEngine(onnx_path, threads=threads, optimization=optimization)
+    wanted = "features" if loaded.model.animator.hears_phonemes else "raw_audio"
+    if engine.kind != wanted:
+        raise InputError(onnx_path, f"a {engine.kind} graph; this model's graph takes {wanted}")
     n = engine.meta.get("topology", {}).get("n_vertices")
     if n is not None and n != loaded.model.config.n_vertices:
         raise InputError(

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from selftalk.audio import SAMPLE_RATE, normalize
-from selftalk.errors import ConfigError
 from selftalk.models.selftalk import SelfTalk
 
 
@@ -48,14 +47,18 @@ def predict_motion(
     """Animate (S,) raw 16 kHz audio on a (V, 3) template → (T, V, 3) float32 vertices.
 
     ``engine(samples (S,), template (V, 3)) → (T, V, 3)`` runs one window instead of
-    ``model.predict`` (e.g. :class:`selftalk.inference.onnx.OnnxEngine`).
+    ``model.predict`` (e.g. :class:`selftalk.inference.onnx.OnnxEngine`); for an animator that
+    hears phonemes it takes the features (T, F) instead of the samples
+    (:mod:`selftalk.inference.phonetic_windows`).
 
     An animator that hears phonemes has a bounded receptive field and runs exactly over the
     whole audio in bounded memory (:mod:`selftalk.inference.phonetic_stream`); ``window`` and
     ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window."""
     if model.animator.hears_phonemes:
-        if engine is not None:
-            raise ConfigError("a model that hears phonemes runs with the torch engine")
+        if engine is not None:  # the ears in Python, the animator's graph in the engine
+            from selftalk.inference.phonetic_windows import animate_features, heard_features
+
+            return animate_features(model, engine, heard_features(model, audio), template)
         from selftalk.inference.phonetic_stream import predict_phonetic
 
         return predict_phonetic(model, audio, template)

@@ -1,4 +1,6 @@
-"""Ways to run the animator on a CPU, each as one engine ``(samples (S,), template (V, 3)) → (T, V, 3)``.
+"""Ways to run the animator on a CPU, each as one engine ``(x, template (V, 3)) → (T, V, 3)``,
+``x`` what the model's graph hears: normalised samples (S,), or phonetic features (T, F) for a
+model that hears phonemes (its recognizer runs in Python before any engine).
 
 ``benchmarks/bench_cpu.py`` measures each one's speed and its error against float32 torch;
 ``selftalk predict``/``animate`` pick one with ``--engine``. Options:
@@ -22,7 +24,6 @@ import numpy as np
 import torch
 
 from selftalk.errors import ConfigError
-from selftalk.models.raw_audio_graph import RawAudioGraph
 
 Engine = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -44,7 +45,7 @@ def _torch_engine(graph: torch.nn.Module, context=None) -> Engine:
 
     @torch.inference_mode()
     def run(samples, template):
-        audio = torch.as_tensor(np.asarray(samples, np.float32))[None]
+        audio = torch.as_tensor(np.asarray(samples, np.float32))[None]  # or features (1, T, F)
         with context() if context else contextlib.nullcontext():
             out = graph(audio, torch.as_tensor(np.asarray(template, np.float32)))
         return out.float().numpy()
@@ -108,7 +109,7 @@ def make_engine(option: str, loaded, *, onnx_path=None, threads: int | None = No
         return OnnxEngine(base.path, threads=threads, optimization=level)
     if threads:
         torch.set_num_threads(threads)
-    graph = RawAudioGraph(loaded.model.animator).eval()
+    graph = loaded.model.inference_contract().graph
     if option == "torch":
         return _torch_engine(graph)
     if option == "torch-math-attention":

@@ -11,6 +11,7 @@ features it takes). The wav2vec 2.0 SelfTalk gives a ``raw_audio`` contract
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,10 @@ class InferenceContract:
         outside: what runs outside the graph, in words (how a user prepares the inputs).
         sample_rate: audio samples per second the caller starts from.
         min_samples: shortest audio (samples) the graph handles.
-        extra: more facts for the sidecar (e.g. the normalisation's epsilon).
+        extra: more facts for the sidecar (e.g. the normalisation's epsilon, the recipe of
+            the features).
+        prepare: (S,) raw 16 kHz audio → the graph's first input, with its batch axis (what
+            the caller does outside the graph, done in Python; parity checks use it).
     """
 
     kind: str
@@ -72,6 +76,7 @@ class InferenceContract:
     sample_rate: int = 16_000
     min_samples: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    prepare: Callable[[Any], torch.Tensor] | None = None
 
     @property
     def input_names(self) -> list[str]:

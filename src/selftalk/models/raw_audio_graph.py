@@ -32,9 +32,7 @@ class RawAudioGraph(nn.Module):
         self.fps = float(animator.config.fps)
 
     def _frames(self, n_audio_frames: int) -> int:
-        """Mesh frames for ``n`` 50 Hz frames, as ``int(n / audio_rate * fps)`` in float64."""
-        n = torch.tensor(n_audio_frames, dtype=torch.float64)
-        frames = torch.floor(n / float(self.animator.audio_rate) * self.fps).to(torch.int64).item()
+        frames = traced_frame_count(n_audio_frames, self.animator.audio_rate, self.fps)
         torch._check(frames > 1)  # align_corners resampling needs two output frames
         return frames
 
@@ -60,15 +58,29 @@ class RawAudioGraph(nn.Module):
             hidden = hidden[:, : groups * animator.stack].reshape(
                 1, groups, hidden.shape[2] * animator.stack
             )
-        hidden = animator.audio_feature_map(hidden)
-        band = attention_band(
-            hidden.shape[1], animator.config.animator.attention_window, hidden.device
-        )
-        hidden = animator.decoder(hidden, hidden, tgt_mask=band, memory_mask=band)
-        head = animator.vertex_head(hidden[0])
-        if animator.basis is not None:
-            return animator.basis.offsets(head) + template
-        return head.reshape(head.shape[0], -1, 3) + template
+        return decode_vertices(animator, animator.audio_feature_map(hidden), template)
+
+
+def traced_frame_count(n_audio_frames: int, audio_rate: float, fps: float) -> int:
+    """Mesh frames for ``n`` audio frames, ``int(n / audio_rate * fps)`` computed in float64
+    inside a traced graph (:func:`selftalk.models.frames.mesh_frame_count`'s rounding)."""
+    n = torch.tensor(n_audio_frames, dtype=torch.float64)
+    return torch.floor(n / float(audio_rate) * float(fps)).to(torch.int64).item()
+
+
+def decode_vertices(
+    animator: FacialAnimator, hidden: torch.Tensor, template: torch.Tensor
+) -> torch.Tensor:
+    """The mesh decoder (attention band included) and vertex head of one clip:
+    hidden (1, T, D) at the mesh rate, template (V, 3) → vertices (T, V, 3)."""
+    band = attention_band(hidden.shape[1], animator.config.animator.attention_window, hidden.device)
+    # the band is given as a mask: saying so spares the decoder comparing it with a causal
+    # mask, a test on data that torch.export cannot trace
+    hidden = animator.decoder(hidden, hidden, tgt_mask=band, memory_mask=band, tgt_is_causal=False)
+    head = animator.vertex_head(hidden[0])
+    if animator.basis is not None:
+        return animator.basis.offsets(head) + template
+    return head.reshape(head.shape[0], -1, 3) + template
 
 
 def min_samples(animator: FacialAnimator) -> int:
@@ -115,4 +127,12 @@ def raw_audio_contract(animator: FacialAnimator, *, seconds: float = 2.0) -> Inf
         "once over the whole clip (selftalk predict --engine onnx does this)",
         min_samples=min_samples(animator),
         extra={"normalisation": {"mean": 0.0, "variance": 1.0, "eps": NORMALISATION_EPS}},
+        prepare=_normalised,
     )
+
+
+def _normalised(audio) -> torch.Tensor:
+    """(S,) raw audio → (1, S) normalised, as the raw-audio graph takes it."""
+    from selftalk.audio import normalize
+
+    return torch.from_numpy(normalize(audio))[None]

@@ -107,17 +107,18 @@ class SelfTalk(nn.Module):
         return out.vertices[0, : int(out.frame_lengths[0])]
 
     def inference_contract(self, *, seconds: float = 2.0):
-        """The animator as one exportable graph and how to feed it (a ``raw_audio``
-        :class:`~selftalk.models.contract.InferenceContract`; ``seconds`` of example audio)."""
+        """The animator as one exportable graph and how to feed it: a ``raw_audio``
+        :class:`~selftalk.models.contract.InferenceContract` (wav2vec 2.0 inside the graph) or,
+        for an animator that hears phonemes, a ``features`` one (the recognizer outside);
+        ``seconds`` of example input."""
+        if self.animator.hears_phonemes:
+            from selftalk.models.features_graph import features_contract
+
+            contract = features_contract(self, seconds=seconds)
+            contract.prepare = lambda audio: self.hear(audio)[None]
+            return contract
         from selftalk.models.raw_audio_graph import raw_audio_contract
 
-        if self.animator.hears_phonemes:
-            from selftalk.errors import ConfigError
-
-            raise ConfigError(
-                "this model hears phonemes: its features contract (the recognizer outside "
-                "the graph) is not exportable yet; export a wav2vec 2.0 model"
-            )
         return raw_audio_contract(self.animator, seconds=seconds)
 
     # ----------------------------------------------------------------------------------------
