@@ -49,6 +49,15 @@ def test_any_chunk_size_gives_the_offline_motion(speech, chunk):
     np.testing.assert_allclose(streamed, expected, atol=1e-4)
 
 
+def test_a_deeper_decoder_streams_its_offline_motion(speech):
+    """Each decoder layer reaches one attention window further back: the stream keeps them all."""
+    model = random_model(decoder_layers=2, attention_window=4)
+    template = np.zeros((64, 3), np.float32)
+    whole = model(model.hear(speech)[None], torch.from_numpy(template)[None]).vertices[0]
+    streamed = stream(model, speech, template, 320)
+    np.testing.assert_allclose(streamed, whole.detach().numpy(), atol=1e-4)
+
+
 def test_small_cores_hear_almost_the_same(speech):
     model = random_model()
     template = np.zeros((64, 3), np.float32)

@@ -96,7 +96,9 @@ class MotionStream:
         self.animator = model.animator
         self.fps = model.config.fps
         self.template = torch.as_tensor(template, dtype=torch.float32, device=model.device)
-        self.window = model.config.animator.attention_window
+        anim = model.config.animator
+        # each decoder layer attends one band further back: frames that far back are recomputed
+        self.window = anim.attention_window * anim.decoder_layers
         self.lookahead = model.config.animator.lookahead
         self.field = self.animator.phonetic.receptive_field
         self.chunk = chunk  # mesh frames a pass, so that memory stays bounded offline too
