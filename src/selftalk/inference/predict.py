@@ -34,6 +34,15 @@ def total_frames(model: SelfTalk, n_samples: int) -> int:
     return int(lengths[0])
 
 
+def _torch_features_engine(model: SelfTalk) -> Callable:
+    """features (T, F), template (V, 3) → vertices (T', V, 3) with the model in torch."""
+
+    def run(features: np.ndarray, template: np.ndarray) -> torch.Tensor:
+        return model.predict(torch.from_numpy(features), torch.as_tensor(template).float())
+
+    return run
+
+
 @torch.no_grad()
 def predict_motion(
     model: SelfTalk,
@@ -51,17 +60,17 @@ def predict_motion(
     hears phonemes it takes the features (T, F) instead of the samples
     (:mod:`selftalk.inference.phonetic_windows`).
 
-    An animator that hears phonemes has a bounded receptive field and runs exactly over the
-    whole audio in bounded memory (:mod:`selftalk.inference.phonetic_stream`); ``window`` and
+    An animator that hears phonemes has a bounded receptive field: it runs over windows that
+    give exactly the whole clip's motion (equal to its stream session fed at once), in memory
+    bounded by the window (:mod:`selftalk.inference.phonetic_windows`); ``window`` and
     ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window."""
-    if model.animator.hears_phonemes:
-        if engine is not None:  # the ears in Python, the animator's graph in the engine
-            from selftalk.inference.phonetic_windows import animate_features, heard_features
+    if model.animator.hears_phonemes:  # the ears, then the animator over bounded windows
+        from selftalk.inference.phonetic_windows import animate_features, heard_features
 
-            return animate_features(model, engine, heard_features(model, audio), template)
-        from selftalk.inference.phonetic_stream import predict_phonetic
-
-        return predict_phonetic(model, audio, template)
+        model.eval()
+        return animate_features(
+            model, engine or _torch_features_engine(model), heard_features(model, audio), template
+        )
     model.eval()
     run = engine or model.predict
     device = model.device
