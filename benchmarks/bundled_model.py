@@ -91,7 +91,7 @@ def mouth_scores(pred: Path, data: Path, split: str, judge, own=None) -> dict:
     phones = DatasetLayout(data).meta.clips
     fps = DatasetLayout(data).meta.fps
     phonemes, visemes = ReadingVocabulary("phonemes"), ReadingVocabulary("visemes")
-    errors, constant, corr, per, ver, own_pairs = [], [], [], [], [], []
+    errors, constant, corr, per, ver, own_pairs, own_truth = [], [], [], [], [], [], []
     own_vocabulary = ReadingVocabulary(own.config.reading) if own is not None else None
     for clip in truth.split_clips(split):
         gt = truth.ground_truth(clip)
@@ -105,20 +105,22 @@ def mouth_scores(pred: Path, data: Path, split: str, judge, own=None) -> dict:
             corr.append(float(np.corrcoef(a, b)[0, 1]))
         else:
             corr.append(0.0)
+        clip_info = lr.LipClip(
+            name=clip,
+            lips=(motion[:, lips] - truth.template(clip)[lips]).astype(np.float32),
+            fps=fps,
+            phones=[tuple(p) for p in phones[clip]["phones"]],
+        )
         if judge is not None:
-            clip_info = lr.LipClip(
-                name=clip,
-                lips=(motion[:, lips] - truth.template(clip)[lips]).astype(np.float32),
-                fps=fps,
-                phones=[tuple(p) for p in phones[clip]["phones"]],
-            )
             hyp = lr.read(judge, clip_info.lips, fps, merge=False)
             per.append((hyp, lr.true_sequence(clip_info, phonemes)))
             ver.append((lr.to_visemes(hyp, phonemes), lr.true_sequence(clip_info, visemes)))
         if own is not None:
             merge = own_vocabulary.kind == "visemes"
-            hyp = lr.read(own, clip_info.lips, fps, merge=merge)
-            own_pairs.append((hyp, lr.true_sequence(clip_info, own_vocabulary)))
+            expected = lr.true_sequence(clip_info, own_vocabulary)
+            own_pairs.append((lr.read(own, clip_info.lips, fps, merge=merge), expected))
+            truth_lips = (gt[:n, lips] - truth.template(clip)[lips]).astype(np.float32)
+            own_truth.append((lr.read(own, truth_lips, fps, merge=merge), expected))
     out = {
         "lip_error_vs_constant": float(np.mean(errors) / np.mean(constant)),
         "mouth_open_corr": float(np.mean(corr)),
@@ -126,9 +128,9 @@ def mouth_scores(pred: Path, data: Path, split: str, judge, own=None) -> dict:
     if judge is not None:
         out.update(judge_per=lr.error_rate(per), judge_ver=lr.error_rate(ver))
     if own is not None:
-        out[f"own_{'ver' if own_vocabulary.kind == 'visemes' else 'per'}"] = lr.error_rate(
-            own_pairs
-        )
+        kind = "ver" if own_vocabulary.kind == "visemes" else "per"
+        out[f"own_{kind}"] = lr.error_rate(own_pairs)
+        out[f"own_{kind}_on_truth"] = lr.error_rate(own_truth)
     return out
 
 
@@ -180,6 +182,7 @@ COLUMNS = (
     ("judge_per", "judge PER", 1),
     ("judge_ver", "judge VER", 1),
     ("own_ver", "own reader VER", 1),
+    ("own_ver_on_truth", "own reader VER on truth", 1),
 )
 
 
