@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.types import positive_float, video_side
+
 
 def register(subparsers) -> None:
     from selftalk.cli.predict import add_model_arguments
@@ -31,12 +33,18 @@ def register(subparsers) -> None:
         help="OUT.mp4 | .npy | .glb | .csv | .json (default: AUDIO's name .mp4)",
     )
     add_model_arguments(parser)
-    parser.add_argument("--size", type=int, default=512, help="video width and height (512)")
+    parser.add_argument("--size", type=video_side, default=512, help="video width and height (512)")
     parser.add_argument(
         "--window",
-        type=float,
+        type=positive_float,
         default=20.0,
         help="seconds of audio per model pass; longer audio is cross-faded (20)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files selftalk did not write at the paths it chooses "
+        "(the default AUDIO.mp4, the .wav beside a .glb)",
     )
     parser.set_defaults(run=run)
 
@@ -44,11 +52,13 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from selftalk.inference.animate import animate, output_path
+    from selftalk.inference.animate import animate, check_outputs
     from selftalk.inference.loading import load_model
 
     start = time.perf_counter()
-    output_path(args.audio, args.output)  # reject a bad suffix before loading anything
+    check_outputs(
+        args.audio, args.output, template=args.template, force=args.force
+    )  # before loading anything
     loaded = load_model(
         model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint, device=args.device
     )
@@ -60,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         template_path=args.template,
         window=args.window,
         size=args.size,
+        force=args.force,
     )
     print(
         f"{result.path}: {len(result.motion)} frames at {result.fps:g} fps for "

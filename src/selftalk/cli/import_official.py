@@ -75,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
         read_templates,
         save_imported,
     )
+    from selftalk.outputs import check_output_folder
     from selftalk.topology import read_indices
 
+    check_output_folder(args.output, inputs=[args.checkpoint, args.lips, args.mesh, args.templates])
     config = resolve(args.preset, assignments=args.assignments)
     lips = read_indices(args.lips, key=args.lip_key)
     mesh = read_mesh(args.mesh) if args.mesh else None

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from selftalk.cli.types import percent, positive_float
 from selftalk.errors import InputError
 
 HELP = "score predictions: LVE, FDD, MVE, LRP (and lip-reading CER)"
@@ -41,14 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--rho",
-        type=float,
+        type=positive_float,
         nargs="+",
         metavar="R",
         help="LRP thresholds in dataset units (default: the scale's; see docs/metrics.md)",
     )
     parser.add_argument(
         "--rho-for-lrp",
-        type=float,
+        type=percent,
         nargs="+",
         default=[50.0, 90.0, 95.0],
         metavar="PERCENT",
@@ -123,7 +124,13 @@ def _read_texts(path: Path) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from selftalk.metrics.evaluate import EvaluateOptions, evaluate_predictions
     from selftalk.metrics.report import format_table, write_plots, write_report_json
+    from selftalk.outputs import check_output_file, check_output_folder
 
+    inputs = [args.pred, args.data, args.hypotheses, args.references]
+    if args.output:
+        check_output_file(args.output, suffixes=(".json",), inputs=inputs)
+    if args.plots:
+        check_output_folder(args.plots, inputs=inputs)
     options = EvaluateOptions(
         split=args.split,
         rhos=tuple(args.rho) if args.rho else None,

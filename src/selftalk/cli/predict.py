@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.types import positive_float
+
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     """--model / --run / --checkpoint / --subject / --template / --device, shared by verbs."""
@@ -43,7 +45,7 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT.npy")
     parser.add_argument(
         "--window",
-        type=float,
+        type=positive_float,
         default=20.0,
         help="seconds of audio per pass; longer audio is cross-faded (default 20)",
     )
@@ -55,13 +57,15 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.inference.loading import load_model
     from selftalk.inference.predict import predict_motion
     from selftalk.io import save_npy
+    from selftalk.outputs import check_output_file
 
+    check_output_file(args.output, suffixes=(".npy",), inputs=[args.audio, args.template])
     loaded = load_model(
         model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint, device=args.device
     )
     template = loaded.template(subject=args.subject, mesh_path=args.template)
     audio = load_audio(args.audio)
-    motion = predict_motion(loaded.model, audio, template, window=args.window)
+    motion = predict_motion(loaded.model, audio, template, window=args.window, source=args.audio)
     save_npy(args.output, motion)
     print(
         f"{args.output}: {motion.shape[0]} frames at {loaded.model.config.fps:g} fps, "

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from selftalk.cli.types import fps
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -85,7 +87,7 @@ def _common(parser: argparse.ArgumentParser, *, default_fps: int) -> None:
     )
     parser.add_argument(
         "--fps",
-        type=float,
+        type=fps,
         default=default_fps,
         help="frame rate models train at (default: %(default)s)",
     )
@@ -97,9 +99,16 @@ def _common(parser: argparse.ArgumentParser, *, default_fps: int) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _check_output(args: argparse.Namespace, *inputs: Path | None) -> None:
+    from selftalk.outputs import check_output_folder
+
+    check_output_folder(args.output, inputs=[args.raw_dir, *inputs])
+
+
 def run_vocaset(args: argparse.Namespace) -> int:
     from selftalk.data.vocaset import VocasetOptions, prepare_vocaset
 
+    _check_output(args, args.mesh, args.masks)
     options = VocasetOptions(
         fps=_fps(args.fps),
         mesh=args.mesh,
@@ -115,6 +124,7 @@ def run_vocaset(args: argparse.Namespace) -> int:
 def run_biwi(args: argparse.Namespace) -> int:
     from selftalk.data.biwi import BiwiOptions, prepare_biwi
 
+    _check_output(args, args.regions)
     options = BiwiOptions(
         fps=_fps(args.fps), regions=args.regions, overwrite=args.overwrite, progress=not args.quiet
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.types import finite_float, fps, int_range, positive_float
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -21,7 +23,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
     parser.add_argument("--audio", metavar="AUDIO", help="audio file to mux in (any format)")
-    parser.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
+    parser.add_argument("--fps", type=fps, default=30.0, help="motion frame rate (default 30)")
     parser.add_argument(
         "--compare",
         nargs="+",
@@ -41,11 +43,11 @@ def register(subparsers) -> None:
         help="colour vertices by their distance to this ground-truth motion",
     )
     parser.add_argument(
-        "--error-max", type=float, help="top of the colour scale (default: 99th pct)"
+        "--error-max", type=positive_float, help="top of the colour scale (default: 99th pct)"
     )
     parser.add_argument(
         "--error-scale",
-        type=float,
+        type=positive_float,
         default=1.0,
         help="multiply distances by this (1000: metres to millimetres)",
     )
@@ -58,12 +60,16 @@ def register(subparsers) -> None:
     look.add_argument("--color", default="#b3b3bd", help="mesh colour (#rrggbb)")
     look.add_argument("--up", default="+y", help="mesh axis pointing up (default +y)")
     look.add_argument("--front", default="+z", help="mesh axis the face looks along (default +z)")
-    look.add_argument("--yaw", type=float, default=0.0, help="turn the camera (degrees)")
-    look.add_argument("--pitch", type=float, default=0.0, help="raise the camera (degrees)")
-    look.add_argument("--samples", type=int, default=0, help="MSAA samples (e.g. 4; slower)")
+    look.add_argument("--yaw", type=finite_float, default=0.0, help="turn the camera (degrees)")
+    look.add_argument("--pitch", type=finite_float, default=0.0, help="raise the camera (degrees)")
+    look.add_argument(
+        "--samples", type=int_range(0, 16), default=0, help="MSAA samples (e.g. 4; slower)"
+    )
     look.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"])
     enc = parser.add_argument_group("encoding")
-    enc.add_argument("--crf", type=int, default=18, help="x264 quality (lower is better; 18)")
+    enc.add_argument(
+        "--crf", type=int_range(0, 51), default=18, help="x264 quality (lower is better; 18)"
+    )
     enc.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
     parser.set_defaults(run=run)
 
@@ -75,12 +81,16 @@ def parse_size(text: str) -> tuple[int, int]:
         width, height = (int(x) for x in text.lower().split("x"))
     except ValueError:
         raise ConfigError(f"--size must look like 512x512, got {text!r}") from None
+    for side in (width, height):
+        if not 16 <= side <= 8192 or side % 2:
+            raise ConfigError(f"--size needs even sides from 16 to 8192 pixels, got {text!r}")
     return width, height
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from selftalk.outputs import check_output_file
     from selftalk.render import (
         ErrorMapOptions,
         RenderOptions,
@@ -91,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
     )
     from selftalk.render.motion import template_mesh
 
+    inputs = [args.motion, *args.compare, args.error_map, args.audio, args.template]
+    check_output_file(args.output, suffixes=(".mp4",), inputs=inputs)
+    width, height = parse_size(args.size)
     mesh = template_mesh(args.template)
     n = len(mesh.vertices)
     motion = load_motion(args.motion, n)
@@ -98,7 +111,6 @@ def run(args: argparse.Namespace) -> int:
     labels = args.labels
     if labels is None and compare:
         labels = [Path(p).stem for p in [args.motion, *args.compare]]
-    width, height = parse_size(args.size)
     options = RenderOptions(
         width=width,
         height=height,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from selftalk.cli.types import fps, positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -15,8 +17,12 @@ def register(subparsers) -> None:
         "Deterministic for a seed.",
     )
     p.add_argument("out_dir", help="output directory")
-    p.add_argument("--subjects", type=int, default=None, help="number of subjects (default 12)")
-    p.add_argument("--sentences", type=int, default=None, help="sentences a subject (default 40)")
+    p.add_argument(
+        "--subjects", type=positive_int, default=None, help="number of subjects (default 12)"
+    )
+    p.add_argument(
+        "--sentences", type=positive_int, default=None, help="sentences a subject (default 40)"
+    )
     p.add_argument(
         "--voices",
         nargs="+",
@@ -32,21 +38,24 @@ def register(subparsers) -> None:
         help="TTS engines to draw voices from (default: all)",
     )
     p.add_argument("--no-recorded", action="store_true", help="do not use recorded speech")
-    p.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
+    p.add_argument("--fps", type=fps, default=30.0, help="motion frame rate (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
     p.add_argument(
         "--small", action="store_true", help="a tiny corpus (3 subjects × 4 sentences) for tests"
     )
     p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: CPU count)"
+        "--workers", type=positive_int, default=None, help="worker processes (default: CPU count)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from selftalk.outputs import check_output_folder
     from selftalk.synth.corpus import CorpusOptions, build_corpus, small_options
     from selftalk.synth.sources import ENGINES, SynthSpeech
+
+    check_output_folder(args.out_dir)
 
     chosen = {
         "voices": tuple(args.voices) if args.voices else None,

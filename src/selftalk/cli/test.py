@@ -31,7 +31,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from selftalk.inference.evaluate import predict_split
+    from selftalk.outputs import check_output_folder
 
+    check_output_folder(args.output, inputs=[args.data, args.run_dir, args.model])
     written = predict_split(
         model_dir=args.model,
         run_dir=args.run_dir,

@@ -51,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.out) == bool(args.resume):
         raise SelfTalkError("give either --out RUN_DIR (a new run) or --resume RUN_DIR")
+    from selftalk.outputs import check_output_folder
+
+    check_output_folder(args.resume or args.out, inputs=[args.data, *args.config])
     config, extend = None, None
     if args.resume:
         if args.preset or args.config:

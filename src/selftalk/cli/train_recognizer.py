@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.types import non_negative_int
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -28,7 +30,7 @@ def register(subparsers) -> None:
     parser.add_argument("--config", action="append", default=[], metavar="YAML")
     parser.add_argument(
         "--tts",
-        type=int,
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="extra generated sentences, spoken by voices the corpus does not hold out",
@@ -47,9 +49,11 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.data.layout import DatasetLayout
     from selftalk.data.splits import split_clips
     from selftalk.io import write_json
+    from selftalk.outputs import check_output_folder
     from selftalk.training import speech_data as sd
     from selftalk.training.asr import RecognizerTrainConfig, evaluate, train_recognizer
 
+    check_output_folder(args.out, inputs=[args.data, *args.config])
     config = RecognizerTrainConfig()
     for path in args.config:
         config = apply_overrides(config, load_overrides(path))

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from selftalk.checks import finite_array
 from selftalk.errors import InputError
 from selftalk.io import atomic_path, read_json, save_npy, save_npz, write_json
 
@@ -222,6 +223,7 @@ def read_templates(path: str | Path) -> dict[str, np.ndarray]:
             raise InputError(path, f"the template of {subject!r} is not numeric") from None
         if array.size == 0 or array.size % 3:
             raise InputError(path, f"the template of {subject!r} has {array.size} values, not V×3")
+        finite_array(array, path, f"the vertex positions of the template of {subject!r}")
         templates[str(subject)] = array.reshape(-1, 3)
     return templates
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.checks import same_vertex_count
 from selftalk.errors import InputError
 from selftalk.mesh import Mesh, read_mesh
 from selftalk.models.selftalk import SelfTalk
@@ -45,8 +46,7 @@ class LoadedModel:
         n = self.model.config.n_vertices
         if mesh_path is not None:
             vertices = read_mesh(mesh_path).vertices
-            if len(vertices) != n:
-                raise InputError(mesh_path, f"has {len(vertices)} vertices; the model animates {n}")
+            same_vertex_count(len(vertices), n, mesh_path, "the model animates")
             return vertices
         if subject is not None:
             if subject not in self.templates:
@@ -90,17 +90,31 @@ def load_model(
         if model_dir is None and not (home / "config.json").is_file():
             raise InputError(home, "the bundled model is missing from this installation")
     model = SelfTalk.from_pretrained(weights_dir, device=device, lite=lite)
+    n_vertices = model.config.n_vertices
     return LoadedModel(
         model=model,
         directory=home,
-        templates=_templates(home),
-        mesh=read_mesh(home / "mesh.ply") if (home / "mesh.ply").is_file() else None,
+        templates=_templates(home, n_vertices),
+        mesh=_mesh(home, n_vertices),
     )
 
 
-def _templates(directory: Path) -> dict[str, np.ndarray]:
+def _templates(directory: Path, n_vertices: int) -> dict[str, np.ndarray]:
+    from selftalk.data.layout import read_templates
+
     path = directory / "templates.npz"
     if not path.is_file():
         return {}
-    with np.load(path, allow_pickle=False) as data:
-        return {k: np.asarray(data[k], np.float32).reshape(-1, 3) for k in data.files}
+    templates = read_templates(path)
+    for subject, template in templates.items():
+        same_vertex_count(len(template), n_vertices, path, f"the model animates ({subject})")
+    return templates
+
+
+def _mesh(directory: Path, n_vertices: int) -> Mesh | None:
+    path = directory / "mesh.ply"
+    if not path.is_file():
+        return None
+    mesh = read_mesh(path)
+    same_vertex_count(len(mesh.vertices), n_vertices, path, "the model animates")
+    return mesh

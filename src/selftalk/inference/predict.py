@@ -13,6 +13,8 @@ import numpy as np
 import torch
 
 from selftalk.audio import SAMPLE_RATE, normalize
+from selftalk.checks import finite_array, non_negative, positive
+from selftalk.errors import ConfigError, InputError
 from selftalk.models.selftalk import SelfTalk
 
 
@@ -31,6 +33,36 @@ def total_frames(model: SelfTalk, n_samples: int) -> int:
     return int(lengths[0])
 
 
+def min_samples(model: SelfTalk) -> int:
+    """The fewest samples of audio the model turns into at least one frame."""
+    low, high = 1, SAMPLE_RATE
+    while total_frames(model, high) < 1:  # a very slow frame rate: look further
+        low, high = high, high * 2
+    while low < high:  # frame counts grow with the sample count: bisect
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if total_frames(model, middle) < 1 else (low, middle)
+    return low
+
+
+def check_inputs(
+    model: SelfTalk, audio: np.ndarray, template: np.ndarray, source: str = "audio"
+) -> None:
+    """Raise :class:`InputError` naming ``source`` for audio too short for one frame, and for
+    a template that is not (V, 3) finite values on the model's topology."""
+    n = model.config.n_vertices
+    if np.shape(template) != (n, 3):
+        raise InputError("template", f"has shape {np.shape(template)}; the model animates ({n}, 3)")
+    finite_array(template, "template", "its vertex positions")
+    finite_array(audio, source, "the audio samples")
+    shortest = min_samples(model)
+    if len(audio) < shortest:
+        raise InputError(
+            source,
+            f"the audio lasts {len(audio) / SAMPLE_RATE * 1000:.0f} ms, too short for one frame "
+            f"of motion (at least {shortest / SAMPLE_RATE * 1000:.0f} ms)",
+        )
+
+
 @torch.no_grad()
 def predict_motion(
     model: SelfTalk,
@@ -38,9 +70,19 @@ def predict_motion(
     template: np.ndarray,
     *,
     window: float = 20.0,
-    overlap: float = 2.0,
+    overlap: float | None = None,
+    source: str = "audio",
 ) -> np.ndarray:
-    """Animate (S,) raw 16 kHz audio on a (V, 3) template → (T, V, 3) float32 vertices."""
+    """Animate (S,) raw 16 kHz audio on a (V, 3) template → (T, V, 3) float32 vertices.
+
+    ``window`` and ``overlap`` are seconds (``overlap < window``; default ``min(2, window / 2)``);
+    ``source`` names the audio in errors (e.g. its path).
+    """
+    window = positive(window, "window")
+    overlap = min(2.0, window / 2) if overlap is None else non_negative(overlap, "overlap")
+    if overlap >= window:
+        raise ConfigError(f"overlap ({overlap:g} s) must be shorter than window ({window:g} s)")
+    check_inputs(model, audio, template, str(source))
     model.eval()
     device = model.device
     samples = torch.from_numpy(normalize(audio)).to(device)
@@ -49,10 +91,15 @@ def predict_motion(
     fps = model.config.fps
     period = grid_period(fps)
     win = max(period, int(round(window * SAMPLE_RATE / period)) * period)
-    if len(samples) <= win:
-        return model.predict(samples, template_t).cpu().numpy()
     lap = max(period, int(round(overlap * SAMPLE_RATE / period)) * period)
     hop = win - lap
+    if hop <= 0:  # both rounded to the same grid step
+        raise ConfigError(
+            f"window ({window:g} s) must exceed overlap ({overlap:g} s) by at least "
+            f"{period / SAMPLE_RATE:g} s at {fps:g} fps"
+        )
+    if len(samples) <= win:
+        return model.predict(samples, template_t).cpu().numpy()
     out = np.zeros((n_total, *template.shape), np.float32)
     weight = np.zeros(n_total, np.float32)
     lap_frames = lap * fps / SAMPLE_RATE

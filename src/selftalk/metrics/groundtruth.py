@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from selftalk.checks import finite_array
 from selftalk.data.layout import frame_step, read_templates
 from selftalk.errors import InputError
-from selftalk.io import read_json
+from selftalk.io import load_npy, read_json
 from selftalk.topology import read_indices
 
 NOT_A_DATASET = "no such file: is this a prepared dataset?"
@@ -93,13 +94,11 @@ class EvaluationData:
         path = self.root / "vertices_npy" / f"{clip}.npy"
         if not path.is_file():
             raise InputError(path, "ground-truth motion is missing")
-        try:
-            stored = np.load(path, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as error:
-            raise InputError(path, f"not a readable .npy ({error})") from None
-        if stored.ndim != 2 or stored.shape[1] % 3:
-            raise InputError(path, f"expected (frames, V*3), got shape {stored.shape}")
+        stored = load_npy(path, what="ground-truth motion", mmap=True)
+        if stored.ndim != 2 or stored.shape[1] % 3 or not np.issubdtype(stored.dtype, np.number):
+            raise InputError(path, f"expected (frames, V*3) numbers, got shape {stored.shape}")
         frames = np.ascontiguousarray(stored[:: self.frame_step])
+        finite_array(frames, path, "the ground-truth vertex positions")
         return frames.reshape(len(frames), -1, 3)
 
     def template(self, clip: str) -> np.ndarray:

@@ -386,25 +386,12 @@ def save_imported(
 
 def read_templates(path: str | Path) -> dict[str, np.ndarray]:
     """Subject templates from a ``templates.pkl`` (VOCASET/BIWI: {subject: (V, 3) or (V·3,)},
-    read with the data-only unpickler) or a ``templates.npz``."""
-    from selftalk.data.safe_pickle import load_pickle
+    read with the data-only unpickler) or a ``templates.npz``; at least one."""
+    from selftalk.data.layout import read_templates as read_dataset_templates
 
-    path = Path(path)
-    if path.suffix == ".npz":
-        if not path.is_file():
-            raise InputError(path, "no such templates file")
-        with np.load(path, allow_pickle=False) as data:
-            loaded = {k: data[k] for k in data.files}
-    else:
-        loaded = load_pickle(path)
-    if not isinstance(loaded, Mapping) or not loaded:
+    templates = read_dataset_templates(path)
+    if not templates:
         raise InputError(path, "expected a non-empty mapping of subject names to templates")
-    templates = {}
-    for subject, value in loaded.items():
-        array = np.asarray(value)
-        if not np.issubdtype(array.dtype, np.number) or array.size % 3:
-            raise InputError(path, f"the template of {subject!r} is not an array of 3-D vertices")
-        templates[str(subject)] = array.astype(np.float32).reshape(-1, 3)
     return templates
 
 

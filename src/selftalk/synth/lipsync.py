@@ -88,6 +88,10 @@ def animate_phones(
     return LipSync(vertices=head.pose(weights, template), weights=weights, phones=list(phones))
 
 
+#: What :func:`write_weights` writes, by suffix.
+WEIGHT_SUFFIXES = (".csv", ".json", ".npy")
+
+
 def write_weights(path: str | Path, weights: np.ndarray, fps: float) -> None:
     """Write (T, 52) ARKit weights as CSV (time + one column a shape), JSON or .npy."""
     path = Path(path)
