@@ -11,7 +11,6 @@ frame rates into a temporary folder, predictions beside it, then times
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.data.layout import DatasetWriter
 from selftalk.io import write_json
 from selftalk.metrics.evaluate import EvaluateOptions, evaluate_predictions
 
@@ -35,33 +35,22 @@ def make_data(root: Path, size: str, clips: int, frames: int, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
     step = file_fps // fps
     data, pred = root / "data", root / "pred"
-    (data / "vertices_npy").mkdir(parents=True)
-    (data / "regions").mkdir()
-    pred.mkdir()
+    pred.mkdir(parents=True)
+    writer = DatasetWriter(data, name=size, fps=fps, file_fps=file_fps)
     template = rng.normal(size=(n_vertices, 3)).astype(np.float32) * 0.1
-    names = [f"S_{i:03d}" for i in range(clips)]
-    for name in names:
+    sentences = [f"{i:03d}" for i in range(clips)]
+    for sentence in sentences:
         stored = template + 0.001 * rng.standard_normal((frames * step, n_vertices, 3), np.float32)
-        np.save(data / "vertices_npy" / f"{name}.npy", stored.reshape(len(stored), -1))
+        writer.write_vertices("S", sentence, stored)
         gt = stored[::step]
-        np.save(pred / f"{name}.npy", gt + 0.002 * rng.standard_normal(gt.shape, np.float32))
-    np.savez(data / "templates.npz", S=template)
+        np.save(pred / f"S_{sentence}.npy", gt + 0.002 * rng.standard_normal(gt.shape, np.float32))
+    writer.write_templates({"S": template})
     perm = rng.permutation(n_vertices)
-    (data / "regions" / "lve.txt").write_text(", ".join(map(str, np.sort(perm[:n_lip]))))
-    (data / "regions" / "fdd.txt").write_text(
-        ", ".join(map(str, np.sort(perm[n_lip : n_lip + n_upper])))
+    writer.write_regions(
+        lip=np.sort(perm[:n_lip]), upper_face=np.sort(perm[n_lip : n_lip + n_upper])
     )
-    (data / "splits.json").write_text(json.dumps({"test": {"S": [n.split("_")[1] for n in names]}}))
-    meta = {
-        "format": "selftalk-dataset",
-        "version": 1,
-        "name": size,
-        "fps": fps,
-        "file_fps": file_fps,
-        "n_vertices": n_vertices,
-        "subjects": ["S"],
-    }
-    (data / "meta.json").write_text(json.dumps(meta))
+    writer.write_splits({"test": {"S": sentences}})
+    writer.finish()
 
 
 def bench(size: str, clips: int, frames: int) -> dict:

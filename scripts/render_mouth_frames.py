@@ -7,13 +7,12 @@ python scripts/render_mouth_frames.py DATA_DIR CLIP -o docs/images/mouth_open_cl
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from selftalk.mesh import read_mesh
+from selftalk.data.layout import DatasetLayout
 from selftalk.render.options import RenderOptions
 from selftalk.render.renderer import Renderer
 from selftalk.synth.head import load_head
@@ -25,20 +24,17 @@ def main() -> None:
     parser.add_argument("clip")
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
-    meta = json.loads((args.data / "meta.json").read_text())
-    fps = meta["fps"]
-    motion = np.load(args.data / "vertices_npy" / f"{args.clip}.npy").reshape(
-        -1, meta["n_vertices"], 3
-    )
-    motion = motion[:: int(meta["file_fps"] // fps)]
+    data = DatasetLayout(args.data)
+    fps = data.meta.fps
+    motion = data.motion(args.clip)
     regions = load_head().regions
     upper, lower = regions["lip_mid_upper"], regions["lip_mid_lower"]
     gap = np.linalg.norm(motion[:, upper] - motion[:, lower], axis=-1).mean(1)
-    phones = meta["clips"][args.clip]["phones"]
+    phones = data.meta.clips[args.clip]["phones"]
     closures = [(s + e) / 2 for p, s, e in phones if p in ("P", "B", "M")]
     closed = min((int(round(t * fps)) for t in closures), key=lambda f: gap[f])
     opened = int(np.argmax(gap))
-    mesh = read_mesh(args.data / "mesh.ply")
+    mesh = data.mesh()
     options = RenderOptions(width=384, height=384)
     with Renderer(mesh.faces, motion[0], options) as renderer:
         images = [renderer.render(motion[f]) for f in (closed, opened)]

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from selftalk.errors import InputError
-from selftalk.io import read_json
 from selftalk.mesh import read_mesh
 
 
@@ -80,16 +79,17 @@ class Topology:
     @classmethod
     def from_dataset(cls, data_dir: str | Path) -> Topology:
         """The topology of a dataset in the processed layout (docs/data-format.md)."""
-        data_dir = Path(data_dir)
-        meta_path = data_dir / "meta.json"
-        meta = read_json(meta_path, missing="no such file: is this a prepared dataset?")
-        upper = data_dir / "regions" / "fdd.txt"
+        from selftalk.data.layout import DatasetLayout
+
+        layout = DatasetLayout(data_dir)
+        meta = layout.meta
+        upper = layout.upper_face_region_path
         return cls.from_files(
-            mesh=data_dir / "mesh.ply",
-            lip=data_dir / "regions" / "lve.txt",
+            mesh=layout.mesh_path,
+            lip=layout.lip_region_path,
             upper_face=upper if upper.exists() else None,
-            fps=float(meta.get("fps", 30)),
-            name=str(meta.get("name", data_dir.name)),
+            fps=float(meta.fps),
+            name=meta.name or layout.root.name,
         )
 
 

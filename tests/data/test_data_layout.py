@@ -187,3 +187,99 @@ def test_missing_or_broken_meta_is_an_input_error(tmp_path):
         read_meta(tmp_path)
     with pytest.raises(InputError, match="no such dataset directory"):
         DatasetLayout(tmp_path / "absent")
+
+
+def test_every_reader_reads_what_the_writer_wrote(tmp_path):
+    """The metrics, the topology and the model loader read the layout through DatasetLayout."""
+    from selftalk.data.layout import TopologyFiles
+    from selftalk.metrics.groundtruth import EvaluationData
+    from selftalk.topology import Topology
+
+    written = build_dataset(tmp_path / "d")
+    data = EvaluationData(tmp_path / "d")
+    assert data.split_clips("test") == ["bob_s01"] and data.transcript("bob_s01") == "hi"
+    assert (data.name, data.fps, data.frame_step) == ("tiny", 30, 2)
+    _, _, motion = written["bob", "s01"]
+    np.testing.assert_array_equal(data.ground_truth("bob_s01"), motion[::2])
+    np.testing.assert_array_equal(data.template("bob_s01"), written["templates"]["bob"])
+    assert list(data.lip_indices) == [1, 2, 3] and list(data.upper_face_indices) == [0, 5]
+    topology = Topology.from_dataset(tmp_path / "d")
+    assert (topology.name, topology.fps, list(topology.upper_face_indices)) == ("tiny", 30, [0, 5])
+
+    TopologyFiles(tmp_path / "d").copy_to(tmp_path / "run")  # what a training run keeps
+    run = TopologyFiles(tmp_path / "run")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "mesh.ply",
+        "regions",
+        "templates.npz",
+    ]
+    assert run.templates().keys() == written["templates"].keys()
+    assert len(run.mesh().faces) == 3 and list(run.lip_indices()) == [1, 2, 3]
+    assert TopologyFiles(tmp_path / "nothing").templates(missing_ok=True) == {}
+    assert TopologyFiles(tmp_path / "nothing").mesh() is None
+
+
+def test_pcm16_conversion_and_per_clip_arrays(tmp_path):
+    writer = DatasetWriter(tmp_path, name="x", fps=25)
+    samples = np.array([0.0, 0.5, -0.5, 2.0, -2.0], np.float32)
+    writer.write_audio("a", "s1", samples, 16000, subtype="PCM_16")
+    got, _ = soundfile.read(writer.audio_path("a", "s1"), dtype="int16")
+    assert soundfile.info(writer.audio_path("a", "s1")).subtype == "PCM_16"
+    assert got[3] == 32767 and got[4] <= -32767  # clipped, not wrapped
+    weights = np.random.default_rng(0).random((4, 52)).astype(np.float32)
+    assert writer.write_clip_array("arkit", "a", "s1", weights)
+    assert not writer.write_clip_array("arkit", "a", "s1", weights * 0)  # kept: no overwrite
+    writer.write_vertices("a", "s1", np.zeros((4, 2, 3)))
+    writer.finish()
+    layout = DatasetLayout(tmp_path)
+    np.testing.assert_array_equal(np.load(layout.clip_array_path("arkit", "a_s1")), weights)
+    assert layout.motion("a_s1").shape == (4, 2, 3)
+    with pytest.raises(ValueError, match="folder"):
+        writer.write_clip_array("vertices_npy", "a", "s1", weights)
+
+
+def test_templates_are_told_apart_by_content_not_suffix(tmp_path):
+    template = np.arange(12, dtype=np.float32).reshape(4, 3)
+    DatasetWriter(tmp_path, name="x", fps=25).write_templates({"a": template})
+    (tmp_path / "templates.npz").rename(tmp_path / "odd.pkl")
+    np.testing.assert_array_equal(read_templates(tmp_path / "odd.pkl")["a"], template)
+    python2_pickle.dump({"a": template.reshape(-1)}, tmp_path / "flat.npz")
+    np.testing.assert_array_equal(read_templates(tmp_path / "flat.npz")["a"], template)
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"\x93NUMPY", "readable")])
+def test_a_broken_motion_file_is_an_input_error(tmp_path, content, message):
+    from selftalk.data.layout import open_motion
+
+    (tmp_path / "m.npy").write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        open_motion(tmp_path / "m.npy")
+    np.save(tmp_path / "m.npy", np.zeros((3, 7), np.float32))
+    with pytest.raises(InputError, match="V\\*3"):
+        open_motion(tmp_path / "m.npy")
+
+
+def test_only_the_layout_module_spells_the_layout_file_names():
+    """One home: other modules take the layout's file names from selftalk.data.layout."""
+    import ast
+    from pathlib import Path
+
+    import selftalk
+
+    names = {"vertices_npy", "meta.json", "mesh.ply", "templates.npz", "splits.json"}
+    names |= {"lve.txt", "fdd.txt", "regions", "templates.pkl"}
+    allowed = {
+        ("data/check.py", "regions"),  # a problem code of `data check`, not a path
+        ("data/vocaset.py", "templates.pkl"),  # the VOCASET release's own file
+    }
+    root = Path(selftalk.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if rel == "data/layout.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in names:
+                if (rel, node.value) not in allowed:
+                    found.append(f"{rel}:{node.lineno} {node.value!r}")
+    assert found == []

@@ -66,13 +66,13 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from selftalk.config import resolve
+    from selftalk.data.layout import read_templates
     from selftalk.errors import InputError
     from selftalk.mesh import read_mesh
     from selftalk.models.official import (
         OFFICIAL_PRESETS,
         import_official,
         load_official_state,
-        read_templates,
         save_imported,
     )
     from selftalk.outputs import check_output_folder
@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
             f"animates {config.model.n_vertices}",
         )
     templates = read_templates(args.templates) if args.templates else None
+    if templates == {}:
+        raise InputError(args.templates, "holds no template")
     for subject, template in (templates or {}).items():
         if len(template) != config.model.n_vertices:
             raise InputError(

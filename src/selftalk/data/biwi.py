@@ -30,7 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from selftalk.data.layout import DatasetWriter, clip_name
+from selftalk.data.layout import (
+    LIP_REGION_NAME,
+    UPPER_FACE_REGION_NAME,
+    DatasetWriter,
+    clip_name,
+)
 from selftalk.data.report import PrepareReport, progress
 from selftalk.data.splits import biwi_splits, restrict_splits
 from selftalk.errors import InputError
@@ -347,9 +352,10 @@ def _read_templates(
 def _read_regions(regions: Path, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
     from selftalk.topology import read_indices
 
-    lip = read_indices(regions / "lve.txt")
-    upper = read_indices(regions / "fdd.txt")
-    for path, indices in ((regions / "lve.txt", lip), (regions / "fdd.txt", upper)):
+    # CodeTalker's BIWI/regions folder names its files as our regions/ folder does
+    lip_path, upper_path = regions / LIP_REGION_NAME, regions / UPPER_FACE_REGION_NAME
+    lip, upper = read_indices(lip_path), read_indices(upper_path)
+    for path, indices in ((lip_path, lip), (upper_path, upper)):
         if indices.min() < 0 or indices.max() >= n_vertices:
             raise InputError(path, f"refers to vertices outside 0..{n_vertices - 1}")
     return lip, upper

@@ -24,10 +24,9 @@ from torch.utils.data import Dataset
 from selftalk.audio import SAMPLE_RATE, load_audio, normalize
 from selftalk.checks import finite_array
 from selftalk.data.batch import Batch
-from selftalk.data.layout import DatasetLayout, frame_step, split_clip_name
+from selftalk.data.layout import DatasetLayout, frame_step, open_motion, split_clip_name
 from selftalk.data.splits import read_splits, split_clips, validate_split
 from selftalk.errors import InputError
-from selftalk.io import load_npy
 
 
 @dataclass(kw_only=True)
@@ -131,7 +130,7 @@ class TalkingFaceDataset(Dataset):
 
     def frame_count(self, index: int) -> int:
         """Frames of clip ``index`` at the dataset's fps, read from the file header only."""
-        motion = load_npy(self._vertex_paths[index], what="motion", mmap=True)
+        motion = open_motion(self._vertex_paths[index])
         return len(range(0, len(motion), self.frame_step))
 
     def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,17 +144,10 @@ class TalkingFaceDataset(Dataset):
         return audio, vertices
 
     def _load_motion(self, index: int) -> np.ndarray:
-        path = self._vertex_paths[index]
-        motion = load_npy(path, what="motion", mmap=True)
         n_vertices = len(self.templates[self.clip_subjects[index]])
-        if motion.ndim != 2 or motion.shape[1] != 3 * n_vertices or len(motion) == 0:
-            raise InputError(
-                path,
-                f"expected (T, {3 * n_vertices}) motion for the subject's template, "
-                f"got {motion.shape}",
-            )
-        frames = np.array(motion[:: self.frame_step], dtype=np.float32)
-        return finite_array(frames, path, "the vertex positions").reshape(-1, n_vertices, 3)
+        path = self._vertex_paths[index]
+        frames = np.array(open_motion(path, n_vertices)[:: self.frame_step], dtype=np.float32)
+        return finite_array(frames, path, "its vertex positions").reshape(-1, n_vertices, 3)
 
     def __getitem__(self, index: int) -> Clip:
         audio, vertices = self.load(index)

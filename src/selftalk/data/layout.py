@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,7 +31,7 @@ import numpy as np
 
 from selftalk.checks import finite_array
 from selftalk.errors import InputError
-from selftalk.io import atomic_path, read_json, save_npy, save_npz, write_json
+from selftalk.io import atomic_path, load_npy, read_json, save_npy, save_npz, write_json
 
 FORMAT = "selftalk-dataset"
 VERSION = 1
@@ -43,10 +44,16 @@ MESH_FILE = "mesh.ply"
 TEMPLATES_FILE = "templates.npz"
 LEGACY_TEMPLATES_FILE = "templates.pkl"
 SPLITS_FILE = "splits.json"
-LIP_REGION_FILE = "regions/lve.txt"
-UPPER_FACE_REGION_FILE = "regions/fdd.txt"
+REGIONS_DIR = "regions"
+LIP_REGION_NAME = "lve.txt"
+UPPER_FACE_REGION_NAME = "fdd.txt"
+LIP_REGION_FILE = f"{REGIONS_DIR}/{LIP_REGION_NAME}"
+UPPER_FACE_REGION_FILE = f"{REGIONS_DIR}/{UPPER_FACE_REGION_NAME}"
 AUDIO_DIR = "wav"
 VERTICES_DIR = "vertices_npy"
+#: the files and folder that describe a face topology; a training run and a model directory
+#: hold them too, so predictions need only the run (see :class:`TopologyFiles`)
+TOPOLOGY_FILES = (MESH_FILE, TEMPLATES_FILE, REGIONS_DIR)
 
 _RESERVED_META_KEYS = {
     "format",
@@ -195,14 +202,17 @@ def read_meta(data_dir: str | Path) -> DatasetMeta:
 
 
 def read_templates(path: str | Path) -> dict[str, np.ndarray]:
-    """{subject: (V, 3) float32} templates from ``templates.npz`` or a legacy ``templates.pkl``.
+    """{subject: (V, 3) float32} templates from ``templates.npz`` or a ``templates.pkl``
+    (VOCASET/BIWI, or a legacy dataset: {subject: (V, 3) or (V·3,)}), told apart by content.
 
     The pickle goes through the data-only unpickler, so a hostile file runs no code.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such templates file")
-    if path.suffix == ".pkl":
+    with open(path, "rb") as f:
+        is_zip = f.read(2) == b"PK"  # an .npz is a zip archive; anything else a pickle
+    if not is_zip:
         from selftalk.data.safe_pickle import load_pickle
 
         raw = load_pickle(path)
@@ -242,22 +252,15 @@ def write_templates(path: str | Path, templates: Mapping[str, np.ndarray]) -> No
 # --------------------------------------------------------------------------- reading
 
 
-class DatasetLayout:
-    """A prepared dataset directory, read lazily.
+class TopologyFiles:
+    """The topology files of a directory: ``mesh.ply``, ``templates.npz`` and ``regions/``.
 
-    Clip files are found by listing ``wav/`` and ``vertices_npy/``; ``meta.json``,
-    templates and splits are read on first use and raise :class:`InputError` when broken.
+    A dataset holds them, and so do a training run and a model directory (copied from the
+    data), so that predictions need only the run. Nothing is read until asked for.
     """
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        if not self.root.is_dir():
-            raise InputError(self.root, "no such dataset directory")
-
-    # paths
-    @property
-    def meta_path(self) -> Path:
-        return self.root / META_FILE
 
     @property
     def mesh_path(self) -> Path:
@@ -271,16 +274,70 @@ class DatasetLayout:
         return legacy if not npz.exists() and legacy.exists() else npz
 
     @property
-    def splits_path(self) -> Path:
-        return self.root / SPLITS_FILE
-
-    @property
     def lip_region_path(self) -> Path:
         return self.root / LIP_REGION_FILE
 
     @property
     def upper_face_region_path(self) -> Path:
         return self.root / UPPER_FACE_REGION_FILE
+
+    def templates(self, *, missing_ok: bool = False) -> dict[str, np.ndarray]:
+        """{subject: (V, 3) float32}; {} when there is no templates file and ``missing_ok``."""
+        path = self.templates_path
+        if missing_ok and not path.exists():
+            return {}
+        return read_templates(path)
+
+    def mesh(self):
+        """The :class:`selftalk.mesh.Mesh` of ``mesh.ply``, or None when there is none."""
+        from selftalk.mesh import read_mesh
+
+        return read_mesh(self.mesh_path) if self.mesh_path.is_file() else None
+
+    def lip_indices(self) -> np.ndarray:
+        """(L,) int64 lip vertices of ``regions/lve.txt``, in file order."""
+        from selftalk.topology import read_indices
+
+        return read_indices(self.lip_region_path)
+
+    def upper_face_indices(self) -> np.ndarray | None:
+        """(U,) int64 upper-face vertices, or None when there is no ``regions/fdd.txt``."""
+        from selftalk.topology import read_indices
+
+        path = self.upper_face_region_path
+        return read_indices(path) if path.exists() else None
+
+    def copy_to(self, target: str | Path) -> None:
+        """Copy the topology files that exist here into ``target`` (created when missing)."""
+        target = Path(target)
+        target.mkdir(parents=True, exist_ok=True)
+        for source in (self.mesh_path, self.templates_path, self.root / REGIONS_DIR):
+            if source.is_dir():
+                shutil.copytree(source, target / source.name, dirs_exist_ok=True)
+            elif source.is_file():
+                shutil.copy2(source, target / source.name)
+
+
+class DatasetLayout(TopologyFiles):
+    """A prepared dataset directory, read lazily.
+
+    Clip files are found by listing ``wav/`` and ``vertices_npy/``; ``meta.json``,
+    templates and splits are read on first use and raise :class:`InputError` when broken.
+    """
+
+    def __init__(self, root: str | Path):
+        super().__init__(root)
+        if not self.root.is_dir():
+            raise InputError(self.root, "no such dataset directory")
+
+    # paths
+    @property
+    def meta_path(self) -> Path:
+        return self.root / META_FILE
+
+    @property
+    def splits_path(self) -> Path:
+        return self.root / SPLITS_FILE
 
     @property
     def audio_dir(self) -> Path:
@@ -321,8 +378,20 @@ class DatasetLayout:
             raise InputError(path, "no motion for this clip")
         return path
 
-    def templates(self) -> dict[str, np.ndarray]:
-        return read_templates(self.templates_path)
+    def motion(self, name: str, *, step: int | None = None) -> np.ndarray:
+        """(T, V, 3) float32 motion of clip ``name``: every ``step``-th stored frame (default:
+        the meta's ``frame_step``, i.e. at the dataset's fps)."""
+        step = self.meta.frame_step if step is None else step
+        path = self.vertices_path(name)
+        stored = open_motion(path)
+        frames = finite_array(
+            np.array(stored[::step], dtype=np.float32), path, "its vertex positions"
+        )
+        return frames.reshape(-1, stored.shape[1] // 3, 3)
+
+    def clip_array_path(self, folder: str, name: str) -> Path:
+        """``folder/{clip}.npy``: a per-clip array beyond the layout (e.g. ``arkit``)."""
+        return self.root / folder / f"{name}.npy"
 
     def splits(self) -> dict[str, dict[str, list[str]]]:
         """The named splits of ``splits.json`` ({} when the file is absent)."""
@@ -337,6 +406,29 @@ class DatasetLayout:
         from selftalk.topology import Topology
 
         return Topology.from_dataset(self.root)
+
+
+def open_motion(path: str | Path, n_vertices: int | None = None) -> np.ndarray:
+    """Memory-map a ``vertices_npy`` file: (T_file, V·3) numbers, T_file > 0.
+
+    A file that is not such an array (or, given ``n_vertices``, holds another V) raises
+    :class:`InputError` naming it.
+    """
+    motion = load_npy(path, what="motion", mmap=True)
+    if (
+        motion.ndim != 2
+        or len(motion) == 0
+        or motion.shape[1] == 0
+        or motion.shape[1] % 3
+        or not np.issubdtype(motion.dtype, np.number)
+    ):
+        raise InputError(path, f"expected (T, V*3) numbers with T > 0, got {motion.shape}")
+    if n_vertices is not None and motion.shape[1] != 3 * n_vertices:
+        raise InputError(
+            path,
+            f"expected (T, {3 * n_vertices}) motion for {n_vertices} vertices, got {motion.shape}",
+        )
+    return motion
 
 
 def _files_by_stem(directory: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
@@ -373,10 +465,14 @@ def _soundfile_subtype(dtype: np.dtype) -> str:
     return subtypes[dtype]
 
 
-def write_audio(path: str | Path, audio: np.ndarray, sample_rate: int) -> None:
+def write_audio(
+    path: str | Path, audio: np.ndarray, sample_rate: int, *, subtype: str | None = None
+) -> None:
     """Write (S,) or (S, C) samples to a sound file atomically, keeping their sample format.
 
     int16/int32/uint8 samples are stored as they are (``.wav``: PCM); float samples as float.
+    ``subtype`` (a soundfile subtype such as ``"PCM_16"``) converts them instead; float samples
+    are then clipped to [-1, 1] first.
     """
     import soundfile
 
@@ -386,7 +482,11 @@ def write_audio(path: str | Path, audio: np.ndarray, sample_rate: int) -> None:
         raise ValueError(f"audio must be (S,) or (S, C) with S > 0, got shape {audio.shape}")
     if int(sample_rate) <= 0:
         raise ValueError(f"sample rate must be positive, got {sample_rate}")
-    subtype = _soundfile_subtype(audio.dtype) if path.suffix.lower() == ".wav" else None
+    if subtype is not None:
+        if np.issubdtype(audio.dtype, np.floating):
+            audio = np.clip(audio, -1, 1)
+    elif path.suffix.lower() == ".wav":
+        subtype = _soundfile_subtype(audio.dtype)
     if subtype is None and np.issubdtype(audio.dtype, np.integer):
         audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max)
     with atomic_path(path) as tmp:
@@ -468,15 +568,19 @@ class DatasetWriter:
         sample_rate: int,
         *,
         suffix: str = ".wav",
+        subtype: str | None = None,
     ) -> bool:
-        """Write (S,) or (S, C) samples; returns False when skipped (already there)."""
+        """Write (S,) or (S, C) samples; returns False when skipped (already there).
+
+        ``subtype`` converts the samples (see :func:`write_audio`)."""
         if not self.needs_audio(subject, sentence):
             return False
         if suffix.lower() not in AUDIO_SUFFIXES:
             raise ValueError(
                 f"unsupported audio suffix {suffix!r} (use one of {', '.join(AUDIO_SUFFIXES)})"
             )
-        write_audio(self.audio_path(subject, sentence, suffix), audio, sample_rate)
+        path = self.audio_path(subject, sentence, suffix)
+        write_audio(path, audio, sample_rate, subtype=subtype)
         return True
 
     def write_vertices(self, subject: str, sentence: str, vertices: np.ndarray) -> bool:
@@ -497,6 +601,7 @@ class DatasetWriter:
         sample_rate: int,
         vertices: np.ndarray,
         info: Mapping[str, Any] | None = None,
+        subtype: str | None = None,
     ) -> bool:
         """Write one clip's audio and motion (and record ``info`` in meta.json).
 
@@ -505,8 +610,22 @@ class DatasetWriter:
         if info is not None:
             self.add_clip_info(subject, sentence, info)
         wrote_vertices = self.write_vertices(subject, sentence, vertices)
-        wrote_audio = self.write_audio(subject, sentence, audio, sample_rate)
+        wrote_audio = self.write_audio(subject, sentence, audio, sample_rate, subtype=subtype)
         return wrote_vertices or wrote_audio
+
+    def clip_array_path(self, folder: str, subject: str, sentence: str) -> Path:
+        return self.root / folder / f"{clip_name(subject, sentence)}.npy"
+
+    def write_clip_array(self, folder: str, subject: str, sentence: str, array: np.ndarray) -> bool:
+        """A per-clip array beyond the layout (e.g. SynthTalk's ``arkit/{clip}.npy``) →
+        ``folder/{clip}.npy``; returns False when skipped (already there)."""
+        if folder in (AUDIO_DIR, VERTICES_DIR) or not _NAME_PART.match(folder):
+            raise ValueError(f"bad folder name {folder!r} for per-clip arrays")
+        path = self.clip_array_path(folder, subject, sentence)
+        if path.is_file() and not self.overwrite:
+            return False
+        save_npy(path, array)
+        return True
 
     def add_clip_info(self, subject: str, sentence: str, info: Mapping[str, Any]) -> None:
         """Per-clip facts (transcript, phones, voice…) stored under ``clips`` in meta.json."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from selftalk.checks import same_vertex_count
+from selftalk.data.layout import TopologyFiles
 from selftalk.errors import InputError
 from selftalk.mesh import Mesh, read_mesh
 from selftalk.models.selftalk import SelfTalk
@@ -90,31 +91,11 @@ def load_model(
         if model_dir is None and not (home / "config.json").is_file():
             raise InputError(home, "the bundled model is missing from this installation")
     model = SelfTalk.from_pretrained(weights_dir, device=device, lite=lite)
-    n_vertices = model.config.n_vertices
-    return LoadedModel(
-        model=model,
-        directory=home,
-        templates=_templates(home, n_vertices),
-        mesh=_mesh(home, n_vertices),
-    )
-
-
-def _templates(directory: Path, n_vertices: int) -> dict[str, np.ndarray]:
-    from selftalk.data.layout import read_templates
-
-    path = directory / "templates.npz"
-    if not path.is_file():
-        return {}
-    templates = read_templates(path)
+    files = TopologyFiles(home)
+    templates, mesh = files.templates(missing_ok=True), files.mesh()
+    n = model.config.n_vertices  # checked here, not deep inside the animator
     for subject, template in templates.items():
-        same_vertex_count(len(template), n_vertices, path, f"the model animates ({subject})")
-    return templates
-
-
-def _mesh(directory: Path, n_vertices: int) -> Mesh | None:
-    path = directory / "mesh.ply"
-    if not path.is_file():
-        return None
-    mesh = read_mesh(path)
-    same_vertex_count(len(mesh.vertices), n_vertices, path, "the model animates")
-    return mesh
+        same_vertex_count(len(template), n, files.templates_path, f"the model animates ({subject})")
+    if mesh is not None:
+        same_vertex_count(len(mesh.vertices), n, files.mesh_path, "the model animates")
+    return LoadedModel(model=model, directory=home, templates=templates, mesh=mesh)

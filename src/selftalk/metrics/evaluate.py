@@ -110,12 +110,13 @@ def load_prediction(path: Path, n_vertices: int) -> np.ndarray:
 
 
 def _check_regions(data: EvaluationData, n_vertices: int) -> None:
-    regions = [("lve.txt", data.lip_indices), ("fdd.txt", data.upper_face_indices)]
-    for filename, indices in regions:
+    regions = [
+        (data.layout.lip_region_path, data.lip_indices),
+        (data.layout.upper_face_region_path, data.upper_face_indices),
+    ]
+    for path, indices in regions:
         if indices is not None and (indices.min() < 0 or indices.max() >= n_vertices):
-            raise InputError(
-                data.root / "regions" / filename, f"has indices outside the {n_vertices} vertices"
-            )
+            raise InputError(path, f"has indices outside the {n_vertices} vertices")
 
 
 def _check_coverage(
@@ -221,7 +222,7 @@ def evaluate_predictions(
         raise InputError(pred_dir, "no such prediction directory")
     clips = data.split_clips(options.split)
     if not clips:
-        raise InputError(data.root / "splits.json", f"split {options.split!r} has no clip")
+        raise InputError(data.layout.splits_path, f"split {options.split!r} has no clip")
     present, missing = _check_coverage(pred_dir, clips, options.allow_missing)
 
     metric = VertexMetrics(lip_indices=data.lip_indices, upper_face_indices=data.upper_face_indices)
@@ -232,7 +233,7 @@ def evaluate_predictions(
         template = data.template(clip)
         if len(template) != gt.shape[1]:
             raise InputError(
-                data.root / "templates.npz",
+                data.layout.templates_path,
                 f"the template of {clip} has {len(template)} vertices, its motion {gt.shape[1]}",
             )
         metric.update(pred, gt, template, name=clip)

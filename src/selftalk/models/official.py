@@ -60,8 +60,6 @@ RECOGNIZER_PREFIX = "text_encoder."
 
 LIP_INDICES_KEY = "lip_reader.lip_indices"
 RECOGNIZER_DIR = "recognizer"
-MESH_NAME = "mesh.ply"
-TEMPLATES_NAME = "templates.npz"
 
 # Fields of the English XLSR-53 recognizer's config.json that SpeechEncoderConfig does not
 # carry (they only act in training: dropout before the CTC head, CTC on impossible paths).
@@ -346,7 +344,8 @@ def save_imported(
     """
     from safetensors.torch import save_file
 
-    from selftalk.io import atomic_path, save_npz, write_json
+    from selftalk.data.layout import MESH_FILE, TEMPLATES_FILE, write_templates
+    from selftalk.io import atomic_path, write_json
     from selftalk.mesh import write_mesh
 
     directory = Path(directory)
@@ -377,22 +376,11 @@ def save_imported(
         write_json(rec_dir / "preprocessor_config.json", _FEATURE_EXTRACTOR)
         info["recognizer"] = RECOGNIZER_DIR
     if mesh is not None:
-        write_mesh(directory / MESH_NAME, mesh.vertices, mesh.faces)
+        write_mesh(directory / MESH_FILE, mesh.vertices, mesh.faces)
     if templates:
-        save_npz(directory / TEMPLATES_NAME, **templates)
+        write_templates(directory / TEMPLATES_FILE, templates)
     model.save_pretrained(directory, extra={"official": info})
     return directory
-
-
-def read_templates(path: str | Path) -> dict[str, np.ndarray]:
-    """Subject templates from a ``templates.pkl`` (VOCASET/BIWI: {subject: (V, 3) or (V·3,)},
-    read with the data-only unpickler) or a ``templates.npz``; at least one."""
-    from selftalk.data.layout import read_templates as read_dataset_templates
-
-    templates = read_dataset_templates(path)
-    if not templates:
-        raise InputError(path, "expected a non-empty mapping of subject names to templates")
-    return templates
 
 
 # The feature extractor of the English XLSR-53 recognizer: raw 16 kHz audio, normalised.

@@ -17,8 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
+from selftalk.data.layout import DatasetWriter, split_clip_name
 from selftalk.errors import ConfigError, SelfTalkError
-from selftalk.io import save_npy, save_npz, write_json
 from selftalk.synth.animator import AnimatorOptions, animate, n_frames
 from selftalk.synth.arkit import ARKIT_NAMES
 from selftalk.synth.head import Head, load_head
@@ -26,6 +26,8 @@ from selftalk.synth.phones import Utterance
 from selftalk.synth.subjects import Subject, make_subjects
 
 RECORDED = "recorded"
+#: the folder of per-clip (T, 52) ARKit weights beside the processed layout
+ARKIT_FOLDER = "arkit"
 
 
 class SpeechBackend(Protocol):
@@ -255,8 +257,6 @@ def render_clip(
     job: ClipJob, *, backend: SpeechBackend, plan: CorpusPlan, out_dir: Path, fps: float, head: Head
 ) -> dict:
     """Make one clip's speech, motion and weights; write them; return its meta.json entry."""
-    import soundfile
-
     subject = plan.subjects[job.subject]
     prompt = job.voice
     if job.source == RECORDED:
@@ -281,14 +281,10 @@ def render_clip(
         sample_rate=utt.sample_rate,
     )
     vertices = head.pose(weights, subject.template)
-    save_npy(out_dir / "vertices_npy" / f"{job.clip}.npy", vertices.reshape(len(vertices), -1))
-    save_npy(out_dir / "arkit" / f"{job.clip}.npy", weights)
-    from selftalk.io import atomic_path
-
-    with atomic_path(out_dir / "wav" / f"{job.clip}.wav") as tmp:
-        soundfile.write(
-            str(tmp), np.clip(utt.audio, -1, 1), utt.sample_rate, subtype="PCM_16", format="WAV"
-        )
+    writer = DatasetWriter(out_dir, name="", fps=fps, overwrite=True)
+    writer.write_vertices(subject.name, job.sentence, vertices)
+    writer.write_clip_array(ARKIT_FOLDER, subject.name, job.sentence, weights)
+    writer.write_audio(subject.name, job.sentence, utt.audio, utt.sample_rate, subtype="PCM_16")
     return {
         "transcript": utt.text,
         "subject": subject.name,
@@ -315,7 +311,8 @@ def build_corpus(
     out_dir = Path(out_dir)
     head = load_head()
     plan = plan_corpus(backend, options, head)
-    _write_static(out_dir, head, plan)
+    writer = DatasetWriter(out_dir, name=options.name, fps=options.fps, overwrite=True)
+    _write_static(writer, head, plan)
 
     clips: dict[str, dict] = {}
     failures: dict[str, str] = {}
@@ -332,22 +329,11 @@ def build_corpus(
         raise SelfTalkError(f"no clip could be made ({first[0]}: {first[1]})")
     order = [j.clip for j in plan.jobs if j.clip in clips]
     clips = {c: clips[c] for c in order}
-    splits = make_splits(plan, set(clips))
-    write_json(out_dir / "splits.json", splits)
+    writer.write_splits(make_splits(plan, set(clips)))
     summary = _summary(plan, clips, failures, options, time.time() - start)
-    meta = {
-        "format": "selftalk-dataset",
-        "version": 1,
-        "name": options.name,
-        "fps": options.fps,
-        "file_fps": options.fps,
-        "n_vertices": head.n_vertices,
-        "subjects": [s.name for s in plan.subjects],
-        "arkit_names": list(ARKIT_NAMES),
-        "synthtalk": summary,
-        "clips": clips,
-    }
-    write_json(out_dir / "meta.json", meta)
+    for clip, info in clips.items():
+        writer.add_clip_info(*split_clip_name(clip), info)
+    writer.finish({"arkit_names": list(ARKIT_NAMES), "synthtalk": summary})
     return summary
 
 
@@ -373,14 +359,10 @@ def _run_jobs(plan: CorpusPlan, backend, out_dir: Path, options: CorpusOptions, 
         bar.close()
 
 
-def _write_static(out_dir: Path, head: Head, plan: CorpusPlan) -> None:
-    from selftalk.mesh import write_mesh
-    from selftalk.topology import write_indices
-
-    write_mesh(out_dir / "mesh.ply", head.template, head.faces)
-    save_npz(out_dir / "templates.npz", **{s.name: s.template for s in plan.subjects})
-    write_indices(out_dir / "regions" / "lve.txt", head.regions["lips"])
-    write_indices(out_dir / "regions" / "fdd.txt", head.regions["upper_face"])
+def _write_static(writer: DatasetWriter, head: Head, plan: CorpusPlan) -> None:
+    writer.write_mesh(head.template, head.faces)
+    writer.write_templates({s.name: s.template for s in plan.subjects})
+    writer.write_regions(lip=head.regions["lips"], upper_face=head.regions["upper_face"])
 
 
 def _summary(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from selftalk.config import (
     from_dict,
     to_dict,
 )
+from selftalk.data.layout import TopologyFiles
 from selftalk.errors import ConfigError, InputError
 from selftalk.io import write_json
 from selftalk.models.recognizer import SpeechRecognizer
@@ -34,7 +34,6 @@ from selftalk.topology import Topology
 from selftalk.training.distributed import Distributed, barrier, setup, teardown
 from selftalk.training.loop import Trainer, TrainerHooks
 
-TOPOLOGY_FILES = ("mesh.ply", "templates.npz", "regions")
 #: what a resumed run may change: how long it goes on and how it reports, never what it trains
 RESUMABLE_KEYS = {"epochs", "max_steps", "val_every", "save_every", "num_workers"}
 
@@ -183,10 +182,4 @@ def _start_run_dir(
 
 def copy_topology(source: str | Path, target: str | Path) -> None:
     """Copy the mesh, templates and regions of a dataset/run/model directory into another."""
-    source, target = Path(source), Path(target)
-    for name in TOPOLOGY_FILES:
-        src = source / name
-        if src.is_dir():
-            shutil.copytree(src, target / name, dirs_exist_ok=True)
-        elif src.is_file():
-            shutil.copy2(src, target / name)
+    TopologyFiles(source).copy_to(target)
