@@ -185,3 +185,59 @@ def head_mesh(path: Path, n_lat: int = 16, n_lon: int = 24) -> Path:
             faces += [(a, a + n_lon, b), (b, a + n_lon, b + n_lon)]
     write_mesh(path, vertices.astype(np.float32), np.asarray(faces))
     return path
+
+
+def model_dir(path: Path, *, seed: int = 0) -> Path:
+    """A tiny random selftalk model directory (64 vertices) with a mesh and one template."""
+    import torch
+
+    from selftalk.config import tiny
+    from selftalk.data.layout import write_templates
+    from selftalk.mesh import write_mesh
+    from selftalk.models.selftalk import SelfTalk
+
+    torch.manual_seed(seed)
+    config = tiny().model
+    model = SelfTalk(config, torch.arange(config.n_lip_vertices) * 3)
+    model.save_pretrained(path)
+    rng = np.random.default_rng(seed)
+    template = rng.normal(0, 0.1, (config.n_vertices, 3)).astype(np.float32)
+    faces = np.array([[i, i + 1, i + 2] for i in range(config.n_vertices - 2)])
+    write_mesh(path / "mesh.ply", template, faces)
+    write_templates(path / "templates.npz", {"s": template})
+    return path
+
+
+def raw_vocaset(
+    root: Path,
+    *,
+    subject: str = "FaceTalk_A_TA",
+    sentence: str = "sentence01",
+    sample_rate: object = 22_000,
+    audio_samples: int = 22_000,
+    n_vertices: int = 6,
+    frames: int = 12,
+) -> Path:
+    """A tiny raw VOCASET release (data_verts.npy and the three pickles), one clip; the
+    keyword arguments make it hostile (a subject name with a slash, a rate of "fast"…)."""
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(3)
+    np.save(root / "data_verts.npy", rng.normal(0, 0.1, (frames, n_vertices, 3)).astype(np.float32))
+    index = {subject: {sentence: {i: i for i in range(frames)}}}
+    audio = {
+        subject: {
+            sentence: {
+                "audio": rng.normal(0, 0.1, audio_samples).astype(np.float32),
+                "sample_rate": sample_rate,
+            }
+        }
+    }
+    templates = {subject: rng.normal(0, 0.1, (n_vertices, 3))}
+    for name, obj in (
+        ("subj_seq_to_idx.pkl", index),
+        ("raw_audio_fixed.pkl", audio),
+        ("templates.pkl", templates),
+    ):
+        with open(root / name, "wb") as f:
+            pickle.dump(obj, f, protocol=2)
+    return root

@@ -55,7 +55,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from selftalk.audio import load_audio
     from selftalk.inference.loading import load_model
-    from selftalk.inference.predict import predict_motion
+    from selftalk.inference.predict import max_audio_seconds, predict_motion
     from selftalk.io import save_npy
     from selftalk.outputs import check_output_file
 
@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         model_dir=args.model, run_dir=args.run_dir, checkpoint=args.checkpoint, device=args.device
     )
     template = loaded.template(subject=args.subject, mesh_path=args.template)
-    audio = load_audio(args.audio)
+    longest, why = max_audio_seconds(loaded.model)
+    audio = load_audio(args.audio, max_seconds=longest, why=why)
     motion = predict_motion(loaded.model, audio, template, window=args.window, source=args.audio)
     save_npy(args.output, motion)
     print(

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     config = RecognizerTrainConfig()
     for path in args.config:
         config = apply_overrides(config, load_overrides(path))
-    config = apply_overrides(config, parse_assignments(args.overrides))
+    config = apply_overrides(config, parse_assignments(args.overrides)).validate()
     out = Path(args.out)
     layout = DatasetLayout(args.data)
     splits = layout.splits()

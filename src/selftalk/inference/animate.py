@@ -12,7 +12,7 @@ from selftalk.errors import InputError, OutputError
 from selftalk.export.gltf import audio_beside
 from selftalk.inference.formats import OUTPUTS
 from selftalk.inference.loading import LoadedModel
-from selftalk.inference.predict import predict_motion
+from selftalk.inference.predict import max_audio_seconds, predict_motion
 from selftalk.io import save_npy
 from selftalk.outputs import check_output_file, same_file
 
@@ -69,7 +69,8 @@ def animate(
     ``.wav``) replace files selftalk did not write."""
     path = check_outputs(audio_path, output, template=template_path, force=force)
     template = loaded.template(subject=subject, mesh_path=template_path)
-    audio = load_audio(audio_path)
+    longest, why = max_audio_seconds(loaded.model)
+    audio = load_audio(audio_path, max_seconds=longest, why=why)
     motion = predict_motion(loaded.model, audio, template, window=window, source=audio_path)
     fps = loaded.model.config.fps
     write_motion(

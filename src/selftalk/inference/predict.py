@@ -44,6 +44,41 @@ def min_samples(model: SelfTalk) -> int:
     return low
 
 
+def available_memory() -> int | None:
+    """Bytes of memory the system can give (``MemAvailable``), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def motion_bytes_per_second(model: SelfTalk) -> float:
+    """Memory one second of audio takes in :func:`predict_motion`: the (T, V, 3) float32
+    motion and its frame weights, and the audio (raw, normalised, on the model's device)."""
+    config = model.config
+    return config.fps * (config.n_vertices * 3 * 4 + 4) + SAMPLE_RATE * 4 * 3
+
+
+def max_audio_seconds(model: SelfTalk, memory: int | None = None) -> tuple[float | None, str]:
+    """The longest audio :func:`predict_motion` can animate in the memory available now (80 %
+    of it), and the reason to give when audio is longer; (None, "") where memory is unknown."""
+    memory = available_memory() if memory is None else memory
+    if memory is None:
+        return None, ""
+    seconds = 0.8 * memory / motion_bytes_per_second(model)
+    why = (
+        f": its motion would not fit in the {memory / 2**30:.1f} GiB of memory available "
+        f"({model.config.n_vertices} vertices at {model.config.fps:g} fps take "
+        f"{motion_bytes_per_second(model) * 3600 / 2**30:.1f} GiB an hour); "
+        "cut the audio into parts (e.g. ffmpeg -ss START -t 3600)"
+    )
+    return seconds, why
+
+
 def check_inputs(
     model: SelfTalk, audio: np.ndarray, template: np.ndarray, source: str = "audio"
 ) -> None:
@@ -54,6 +89,9 @@ def check_inputs(
         raise InputError("template", f"has shape {np.shape(template)}; the model animates ({n}, 3)")
     finite_array(template, "template", "its vertex positions")
     finite_array(audio, source, "the audio samples")
+    longest, why = max_audio_seconds(model)
+    if longest is not None and len(audio) > longest * SAMPLE_RATE:
+        raise InputError(source, f"the audio lasts {len(audio) / SAMPLE_RATE / 60:.0f} min{why}")
     shortest = min_samples(model)
     if len(audio) < shortest:
         raise InputError(
@@ -123,4 +161,5 @@ def predict_motion(
     if missing.any():  # frames no window reached (cannot happen with a positive hop)
         weight[missing] = 1.0
         out[missing] = template
-    return out / weight[:, None, None]
+    out /= weight[:, None, None]  # in place: long audio makes a large motion
+    return out
