@@ -33,17 +33,19 @@ def short_wav(path: Path, milliseconds: float = 3.0) -> Path:
     return wav(path, milliseconds / 1000)
 
 
-def truncated_wav(path: Path) -> Path:
-    """The first 30 bytes of a wav: the header stops in the middle of the format chunk."""
+def truncated_wav(path: Path, keep: int = 30) -> Path:
+    """The first ``keep`` bytes of a 0.1 s wav: 30 stops the header in its format chunk; 64
+    keeps the header and 10 samples (a download cut short)."""
     buffer = io.BytesIO()
     soundfile.write(buffer, np.zeros(1600, np.float32), RATE, format="WAV", subtype="PCM_16")
-    path.write_bytes(buffer.getvalue()[:30])
+    path.write_bytes(buffer.getvalue()[:keep])
     return path
 
 
-def lying_wav(path: Path, claimed_bytes: int = 2**31 - 64) -> Path:
-    """A PCM wav whose header claims ``claimed_bytes`` of samples (2 GiB) but holds 0.1 s."""
-    data = (np.zeros(1600, np.int16)).tobytes()
+def lying_wav(path: Path, claimed_bytes: int = 2**31 - 64, samples: int = 1600) -> Path:
+    """A PCM wav whose header claims ``claimed_bytes`` of samples (2 GiB) but holds
+    ``samples`` (0.1 s)."""
+    data = (np.zeros(samples, np.int16)).tobytes()
     fmt = struct.pack("<HHIIHH", 1, 1, RATE, RATE * 2, 2, 16)
     body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data"
     body += struct.pack("<I", claimed_bytes) + data

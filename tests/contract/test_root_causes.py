@@ -47,7 +47,17 @@ def test_1_audio_shorter_than_one_frame_is_one_line(tmp_path, capsys, model):
     assert not (tmp_path / "m.npy").exists()
 
 
-def test_1_truncated_and_lying_headers(tmp_path, capsys, model):
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: hostile.truncated_wav(p, keep=64),  # the header and 10 samples
+        lambda p: hostile.lying_wav(p, samples=20),  # claims 2 GiB, holds 20 samples
+    ],
+)
+def test_1_truncated_and_lying_headers_are_one_line(tmp_path, capsys, model, make):
+    audio = make(tmp_path / "cut.wav")
+    code, err = run(capsys, "predict", audio, "--model", model, "-o", tmp_path / "m.npy")
+    assert code == 2 and "too short" in error_line(err, "predict", "cut.wav")
     code, err = run(
         capsys, "predict", hostile.truncated_wav(tmp_path / "t.wav"), "--model", model,
         "-o", tmp_path / "m.npy",
