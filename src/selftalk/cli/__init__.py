@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "selftalk.cli.test",
     "selftalk.cli.predict",
     "selftalk.cli.metrics",
+    "selftalk.cli.compare",
     "selftalk.cli.synth",
     "selftalk.cli.lipsync",
     "selftalk.cli.render",

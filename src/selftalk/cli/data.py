@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check",
         help="report every problem of a dataset; exit status 1 if there is any",
         description=(
-            "Check a prepared dataset and list every problem found: clips with audio but no "
+            "Check a dataset (prepared, or in FaceFormer's, CodeTalker's, SelfTalk's or "
+            "UniTalker's layout) and list every problem found: clips with audio but no "
             "motion or the reverse, motion on another vertex count than the template, NaN or "
             "infinite values, audio and motion of different durations, unreadable or empty "
             "audio, splits naming unknown subjects or missing clips, and broken meta.json, "
@@ -34,6 +35,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=0.5,
         metavar="SECONDS",
         help="largest accepted audio/motion duration difference (default: %(default)s s)",
+    )
+    check.add_argument(
+        "--split-file",
+        type=Path,
+        metavar="SPLITS.json",
+        help="named splits to check instead of the dataset's own",
+    )
+    check.add_argument(
+        "--regions",
+        default="auto",
+        metavar="NAME|PATH",
+        help="lip / upper-face regions to check (default: the dataset's; see selftalk metrics)",
     )
     check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     check.set_defaults(run=run_check)
@@ -49,7 +62,13 @@ def run_check(args: argparse.Namespace) -> int:
         def progress(items):
             return tqdm(items, desc="checking", unit="clip", leave=False, dynamic_ncols=True)
 
-    report = check_dataset(args.data_dir, tolerance=args.tolerance, progress=progress)
+    report = check_dataset(
+        args.data_dir,
+        tolerance=args.tolerance,
+        progress=progress,
+        split_file=args.split_file,
+        regions=args.regions,
+    )
     for problem in report.problems:
         print(problem)
     for warning in report.warnings:

@@ -35,11 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         type=Path,
         metavar="DATA_DIR",
-        help="processed dataset (docs/data-format.md)",
+        help="dataset: prepared, or as FaceFormer, CodeTalker, SelfTalk or UniTalker keep it",
     )
-    parser.add_argument(
-        "--split", default="test", help="split of splits.json to score (default: test)"
-    )
+    add_dataset_arguments(parser)
+    add_definition_arguments(parser)
     parser.add_argument(
         "--rho",
         type=positive_float,
@@ -112,6 +111,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """--split, --split-file, --regions, --condition, --pred-scale (shared with ``compare``)."""
+    parser.add_argument(
+        "--split",
+        default="test",
+        help="split to score (default: test; BIWI's test is test-a, as CodeTalker scores it)",
+    )
+    parser.add_argument(
+        "--split-file",
+        type=Path,
+        metavar="SPLITS.json",
+        help="named splits {split: {subject: [sentence, ...]}} instead of the dataset's own",
+    )
+    parser.add_argument(
+        "--regions",
+        default="auto",
+        metavar="NAME|PATH",
+        help="lip / upper-face vertices: auto, regions (regions/lve.txt, fdd.txt), biwi-lip "
+        "(BIWI_lip.pkl), flame (FLAME_masks.pkl), or a folder or file (default: auto)",
+    )
+    parser.add_argument(
+        "--condition",
+        default="auto",
+        metavar="auto|all|SUBJECT",
+        help="which {clip}_condition_{subject}.npy files to score (default: auto: {clip}.npy, "
+        "else the clip's own subject, else every condition)",
+    )
+    parser.add_argument(
+        "--pred-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply predictions by this before scoring (e.g. 5 for UniTalker's BIWI outputs)",
+    )
+
+
+def add_definition_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--definition",
+        default="codetalker",
+        metavar="NAME",
+        help="metric definition(s): codetalker (= faceformer, selftalk), diffspeaker, unitalker, "
+        "unitalker-lvd, facediffuser-abs, meshtalk, imitator, lip-mean; comma-separated, or all "
+        "(default: codetalker; docs/metric-definitions.md)",
+    )
+
+
 def _read_texts(path: Path) -> dict[str, str]:
     from selftalk.io import read_json  # here, so the CLI starts without numpy
 
@@ -139,6 +185,11 @@ def run(args: argparse.Namespace) -> int:
         allow_missing=args.allow_missing,
         strict_length=args.strict_length,
         normalize_text=not args.raw_text,
+        definition=args.definition,
+        regions=args.regions,
+        split_file=args.split_file,
+        condition=args.condition,
+        pred_scale=args.pred_scale,
     )
     hypotheses = _read_texts(args.hypotheses) if args.hypotheses else None
     if args.model or args.run_dir:
@@ -150,7 +201,9 @@ def run(args: argparse.Namespace) -> int:
         from selftalk.inference.loading import load_model
 
         reader = load_model(model_dir=args.model, run_dir=args.run_dir).model
-        hypotheses = read_predictions(reader, args.pred, args.data, args.split)
+        hypotheses = read_predictions(
+            reader, args.pred, args.data, args.split, split_file=args.split_file
+        )
     report = evaluate_predictions(
         args.pred,
         args.data,

@@ -16,8 +16,20 @@ def register(subparsers) -> None:
     source.add_argument("--run", dest="run_dir", metavar="RUN_DIR", help="a training run")
     source.add_argument("--model", metavar="MODEL_DIR", help="a model directory")
     parser.add_argument("--checkpoint", choices=("best", "latest"), default="best")
-    parser.add_argument("--data", required=True, metavar="DATA_DIR")
-    parser.add_argument("--split", default="test")
+    parser.add_argument(
+        "--data",
+        required=True,
+        metavar="DATA_DIR",
+        help="dataset: prepared, or as FaceFormer, CodeTalker, SelfTalk or UniTalker keep it",
+    )
+    parser.add_argument(
+        "--split", default="test", help="split to predict (BIWI's test is test-a; default: test)"
+    )
+    parser.add_argument(
+        "--split-file",
+        metavar="SPLITS.json",
+        help="named splits {split: {subject: [sentence, ...]}} instead of the dataset's own",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="PRED_DIR")
     parser.add_argument(
         "--frames",
@@ -43,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir=args.output,
         frames=args.frames,
         device=args.device,
+        split_file=args.split_file,
     )
     print(f"wrote {written} predictions to {args.output}")
     return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from selftalk.data.layout import DatasetLayout, DatasetMeta, split_clip_name
+from selftalk.data.layout import DatasetMeta, split_clip_name
 from selftalk.errors import InputError
 
 #: Problem kinds, each with what it means (docs/datasets.md lists them too).
@@ -68,8 +68,18 @@ class CheckReport:
 
 
 class _Checker:
-    def __init__(self, data_dir: Path, tolerance: float):
-        self.layout = DatasetLayout(data_dir)
+    def __init__(
+        self,
+        data_dir: Path,
+        tolerance: float,
+        split_file: Path | None = None,
+        regions: str = "auto",
+    ):
+        from selftalk.data.layouts import ForeignLayout, open_dataset
+
+        self.layout = open_dataset(data_dir, split_file=split_file)
+        self.foreign = isinstance(self.layout, ForeignLayout)
+        self.regions = regions
         self.root = self.layout.root
         self.tolerance = tolerance
         self.report = CheckReport(data_dir=self.root)
@@ -94,7 +104,9 @@ class _Checker:
         try:
             self.meta = self.layout.meta
         except InputError as error:
-            self.problem("meta", self.layout.meta_path, error.problem)
+            self.problem(
+                "meta", error.path if self.foreign else self.layout.meta_path, error.problem
+            )
 
     def check_templates(self) -> None:
         path = self.layout.templates_path
@@ -125,7 +137,10 @@ class _Checker:
 
         path = self.layout.mesh_path
         if not path.exists():
-            self.problem("mesh", path, "no mesh file")
+            if self.foreign:  # metrics and training do not need it; rendering does
+                self.warning("mesh", path, "no mesh file: motions cannot be rendered")
+            else:
+                self.problem("mesh", path, "no mesh file")
             return None
         try:
             mesh = read_mesh(path)
@@ -143,6 +158,9 @@ class _Checker:
         return len(mesh.vertices)
 
     def check_regions(self, n_vertices: int | None) -> None:
+        if self.foreign or self.regions != "auto":
+            self.check_resolved_regions(n_vertices)
+            return
         from selftalk.topology import read_indices
 
         for path, required in (
@@ -173,6 +191,26 @@ class _Checker:
                     "regions",
                     path,
                     f"names vertex {int(indices.max())}, outside 0..{n_vertices - 1}",
+                )
+
+    def check_resolved_regions(self, n_vertices: int | None) -> None:
+        """Regions of another layout (or named by ``--regions``): the masks it has, if any."""
+        try:
+            regions = self.layout.regions(self.regions)
+        except InputError as error:
+            self.problem("regions", error.path, error.problem)
+            return
+        if regions.upper is None:
+            self.warning("regions", self.root, f"{regions.source}: no upper face, so no FDD")
+        for label, indices in (("lip", regions.lip), ("upper-face", regions.upper)):
+            if indices is None:
+                continue
+            if indices.min() < 0 or (n_vertices is not None and indices.max() >= n_vertices):
+                bad = int(indices.min()) if indices.min() < 0 else int(indices.max())
+                self.problem(
+                    "regions",
+                    regions.source,
+                    f"the {label} region names vertex {bad}, outside the mesh",
                 )
 
     # clips
@@ -276,6 +314,10 @@ class _Checker:
     # splits
     def check_splits(self) -> None:
         path = self.layout.splits_path
+        if self.foreign and self.layout.split_file is None and not path.exists():
+            if not self.layout.splits():
+                self.warning("splits", path, "not VOCASET nor BIWI: give splits with --split-file")
+            return  # the official splits, restricted to the clips present
         if not path.exists():
             self.warning("splits", path, "no splits.json: only the whole dataset can be loaded")
             return
@@ -319,15 +361,25 @@ class _Checker:
 
 
 def check_dataset(
-    data_dir: str | Path, *, tolerance: float = 0.5, progress: Callable | None = None
+    data_dir: str | Path,
+    *,
+    tolerance: float = 0.5,
+    progress: Callable | None = None,
+    split_file: str | Path | None = None,
+    regions: str = "auto",
 ) -> CheckReport:
-    """Check the dataset in ``data_dir`` (docs/data-format.md).
+    """Check the dataset in ``data_dir`` (docs/data-format.md), in any layout
+    :func:`selftalk.data.layouts.open_dataset` reads.
 
     Args:
         tolerance: largest accepted difference, in seconds, between a clip's audio and motion.
         progress: wraps the iteration over clips (e.g. ``tqdm``), or None.
+        split_file: named splits checked instead of the dataset's own.
+        regions: the lip / upper-face regions to check (``auto``: the dataset's).
     """
-    checker = _Checker(Path(data_dir), tolerance)
+    checker = _Checker(
+        Path(data_dir), tolerance, None if split_file is None else Path(split_file), regions
+    )
     checker.check_meta()
     checker.check_templates()
     n_vertices = checker.check_mesh()

@@ -24,8 +24,8 @@ from torch.utils.data import Dataset
 from selftalk.audio import SAMPLE_RATE, load_audio, normalize
 from selftalk.checks import finite_array
 from selftalk.data.batch import Batch
-from selftalk.data.layout import DatasetLayout, frame_step, open_motion, split_clip_name
-from selftalk.data.splits import read_splits, split_clips, validate_split
+from selftalk.data.layout import frame_step, open_motion
+from selftalk.data.splits import split_clips, validate_split
 from selftalk.errors import InputError
 
 
@@ -52,7 +52,8 @@ class TalkingFaceDataset(Dataset):
     """The clips of one split of a prepared dataset.
 
     Args:
-        data_dir: a dataset in the processed layout (docs/data-format.md).
+        data_dir: a dataset in the processed layout (docs/data-format.md), or a folder in
+            FaceFormer's, CodeTalker's, SelfTalk's or UniTalker's layout.
         split: a split name from ``splits.json`` (or from ``splits_file``), a
             {subject: [sentence, …]} mapping, or None for every clip with audio and motion.
         splits_file: a JSON file of named splits used instead of the dataset's own.
@@ -72,7 +73,9 @@ class TalkingFaceDataset(Dataset):
         sample_rate: int = SAMPLE_RATE,
         cache: bool = False,
     ):
-        self.layout = DatasetLayout(data_dir)
+        from selftalk.data.layouts import open_dataset
+
+        self.layout = open_dataset(data_dir, split_file=splits_file)
         meta = self.layout.meta
         self.fps = meta.fps if fps is None else fps
         try:
@@ -82,10 +85,11 @@ class TalkingFaceDataset(Dataset):
                 self.layout.meta_path, f"cannot load at {self.fps} fps: {error}"
             ) from None
         self.sample_rate = sample_rate
-        self.names = self._resolve_clips(split, splits_file)
+        self.notes: list[str] = []
+        self.names = self._resolve_clips(split)
         self._audio_paths = [self.layout.audio_path(n) for n in self.names]
         self._vertex_paths = [self.layout.vertices_path(n) for n in self.names]
-        self.clip_subjects = [split_clip_name(n)[0] for n in self.names]
+        self.clip_subjects = [self.layout.subject_of(n) for n in self.names]
         self.subjects = sorted(set(self.clip_subjects))
         templates = self.layout.templates()
         missing = [s for s in self.subjects if s not in templates]
@@ -96,18 +100,15 @@ class TalkingFaceDataset(Dataset):
         self.templates = {s: templates[s] for s in self.subjects}
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = {} if cache else None
 
-    def _resolve_clips(
-        self, split: str | Mapping[str, Sequence[str]] | None, splits_file: str | Path | None
-    ) -> list[str]:
+    def _resolve_clips(self, split: str | Mapping[str, Sequence[str]] | None) -> list[str]:
         if split is None:
             return self.layout.clips()
         if isinstance(split, str):
-            source = Path(splits_file) if splits_file is not None else self.layout.splits_path
-            splits = read_splits(source)
-            if split not in splits:
-                known = ", ".join(splits) or "none"
-                raise InputError(source, f"has no split {split!r} (it has: {known})")
-            members = splits[split]
+            if not self.layout.splits() and self.layout.split_file is None:
+                raise InputError(self.layout.splits_path, "no such splits file")
+            members, note = self.layout.split(split)
+            if note:
+                self.notes.append(note)
         else:
             members = validate_split(split)
         names = split_clips(members)

@@ -60,6 +60,10 @@ LIP_REGION_FILE = f"{REGIONS_DIR}/{LIP_REGION_NAME}"
 UPPER_FACE_REGION_FILE = f"{REGIONS_DIR}/{UPPER_FACE_REGION_NAME}"
 AUDIO_DIR = "wav"
 VERTICES_DIR = "vertices_npy"
+NOT_A_DATASET = (
+    "no such file: is this a prepared dataset? (other repositories' layouts are read as they "
+    "are: vertices_npy/ with templates.pkl, or UniTalker's train.json with id_template.npy)"
+)
 #: the files and folder that describe a face topology; a training run and a model directory
 #: hold them too, so predictions need only the run (see :class:`TopologyFiles`)
 TOPOLOGY_FILES = (MESH_FILE, TEMPLATES_FILE, REGIONS_DIR)
@@ -224,7 +228,7 @@ def _positive_number(obj: dict, key: str, default: float | None = None) -> float
 def read_meta(data_dir: str | Path) -> DatasetMeta:
     """Read and validate ``DATA_DIR/meta.json``."""
     path = Path(data_dir) / META_FILE
-    obj = read_json(path, missing="no such file: is this a prepared dataset?")
+    obj = read_json(path, missing=NOT_A_DATASET)
     return DatasetMeta.from_json(obj, path)
 
 
@@ -353,10 +357,18 @@ class DatasetLayout(TopologyFiles):
 
     Clip files are found by listing ``wav/`` and ``vertices_npy/``; ``meta.json``,
     templates and splits are read on first use and raise :class:`InputError` when broken.
+    ``split_file``: a JSON file of named splits used instead of ``splits.json``.
+
+    Other repositories' layouts are read through subclasses with the same interface
+    (:mod:`selftalk.data.layouts`; :func:`selftalk.data.layouts.open_dataset` picks one).
     """
 
-    def __init__(self, root: str | Path):
+    #: which layout this is, for messages and reports
+    layout_name = "selftalk"
+
+    def __init__(self, root: str | Path, *, split_file: str | Path | None = None):
         super().__init__(root)
+        self.split_file = None if split_file is None else Path(split_file)
         if not self.root.is_dir():
             raise InputError(self.root, "no such dataset directory")
 
@@ -367,7 +379,7 @@ class DatasetLayout(TopologyFiles):
 
     @property
     def splits_path(self) -> Path:
-        return self.root / SPLITS_FILE
+        return self.split_file or self.root / SPLITS_FILE
 
     @property
     def audio_dir(self) -> Path:
@@ -424,12 +436,29 @@ class DatasetLayout(TopologyFiles):
         return self.root / folder / f"{name}.npy"
 
     def splits(self) -> dict[str, dict[str, list[str]]]:
-        """The named splits of ``splits.json`` ({} when the file is absent)."""
+        """The named splits of ``splits.json`` or the split file ({} when there is none)."""
         from selftalk.data.splits import read_splits
 
-        if not self.splits_path.exists():
+        if self.split_file is None and not self.splits_path.exists():
             return {}
         return read_splits(self.splits_path)
+
+    def split(self, name: str) -> tuple[dict[str, list[str]], str | None]:
+        """{subject: [sentence, …]} of split ``name`` and a note when an alias was followed
+        (BIWI's ``test`` is ``test-a``); an unknown split raises :class:`InputError`."""
+        from selftalk.data.splits import select_split
+
+        return select_split(self.splits(), name, dataset=self.meta.name, source=self.splits_path)
+
+    def subject_of(self, name: str) -> str:
+        """The subject of clip ``name`` (everything before its last ``_``)."""
+        return split_clip_name(name)[0]
+
+    def regions(self, spec: str = "auto"):
+        """Lip and upper-face vertices (:class:`selftalk.data.regions.Regions`) named by ``spec``."""
+        from selftalk.data.regions import resolve_regions
+
+        return resolve_regions(self.root, spec, dataset=self.meta.name)
 
     def topology(self):
         """The dataset's :class:`selftalk.topology.Topology` (mesh, regions, fps)."""

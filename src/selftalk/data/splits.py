@@ -157,3 +157,33 @@ def restrict_splits(
                 kept[subject] = sentences
         restricted[name] = kept
     return restricted
+
+
+#: Split names a dataset does not have but the field uses, and the split they mean.
+#: BIWI's "test" in CodeTalker's ``cal_metric.py`` and SelfTalk's README is Test-A.
+SPLIT_ALIASES: dict[str, dict[str, str]] = {"biwi": {"test": "test-a"}}
+
+
+def select_split(
+    splits: Mapping[str, Mapping[str, Iterable[str]]],
+    name: str,
+    *,
+    dataset: str = "",
+    source: str | Path = "splits",
+) -> tuple[dict[str, list[str]], str | None]:
+    """The members of split ``name`` and a note when an alias was followed.
+
+    ``dataset`` (``biwi``…) enables the field's aliases (:data:`SPLIT_ALIASES`); an unknown
+    split raises :class:`InputError` naming ``source`` and the splits it has.
+    """
+    if name in splits:
+        return validate_split(splits[name], source, name), None
+    target = SPLIT_ALIASES.get(dataset.lower(), {}).get(name)
+    if target is not None and target in splits:
+        note = (
+            f"{dataset} has no split {name!r}: using {target!r}, as CodeTalker's cal_metric.py "
+            f"and SelfTalk do (name the split to silence this)"
+        )
+        return validate_split(splits[target], source, target), note
+    known = ", ".join(splits) or "none"
+    raise InputError(source, f"has no split {name!r} (it has: {known})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import torch
@@ -25,24 +26,26 @@ def predict_split(
     frames: str = "gt",
     device: str = "cpu",
     progress: bool = True,
+    split_file: str | Path | None = None,
 ) -> int:
     """Write ``out_dir/{clip}.npy`` (T, V, 3) for each clip of ``split``; returns the count.
 
     ``frames="gt"`` predicts as many frames as the ground truth has (as in training);
-    ``"audio"`` lets the audio duration decide (as in inference).
+    ``"audio"`` lets the audio duration decide (as in inference). ``data_dir`` may be in any
+    layout :func:`selftalk.data.layouts.open_dataset` reads; ``split_file`` replaces its splits.
     """
     from selftalk.data.dataset import TalkingFaceDataset, collate
-    from selftalk.data.layout import DatasetLayout
 
-    out_dir = check_output_folder(out_dir, inputs=[data_dir, model_dir, run_dir])
-    names = TalkingFaceDataset(data_dir, split).names
-    targets = [out_dir / f"{name}.npy" for name in names]
-    layout = DatasetLayout(data_dir)
-    for target, name in zip(targets, names):  # e.g. -o DATA/vertices_npy
-        refuse_input(target, [layout.audio_path(name), layout.vertices_path(name)])
+    out_dir = check_output_folder(out_dir, inputs=[data_dir, model_dir, run_dir, split_file])
+    early = TalkingFaceDataset(data_dir, split, splits_file=split_file)
+    targets = [out_dir / f"{name}.npy" for name in early.names]
+    for target, name in zip(targets, early.names):  # e.g. -o DATA/vertices_npy
+        refuse_input(target, [early.layout.audio_path(name), early.layout.vertices_path(name)])
     loaded = load_model(model_dir=model_dir, run_dir=run_dir, checkpoint=checkpoint, device=device)
     model = loaded.model
-    dataset = TalkingFaceDataset(data_dir, split, fps=model.config.fps)
+    dataset = TalkingFaceDataset(data_dir, split, splits_file=split_file, fps=model.config.fps)
+    for note in dataset.notes:
+        print(f"selftalk test: note: {note}", file=sys.stderr)
     for subject, template in dataset.templates.items():
         same_vertex_count(
             len(template),

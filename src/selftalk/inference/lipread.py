@@ -26,13 +26,18 @@ def read_lips(model: SelfTalk, motion: np.ndarray, template: np.ndarray) -> str:
 
 
 def read_predictions(
-    model: SelfTalk, pred_dir: str | Path, data_dir: str | Path, split: str
+    model: SelfTalk,
+    pred_dir: str | Path,
+    data_dir: str | Path,
+    split: str,
+    *,
+    split_file: str | Path | None = None,
 ) -> dict[str, str]:
     """Lip-reading transcripts of ``pred_dir/{clip}.npy`` for the clips of a split."""
     from selftalk.metrics.evaluate import load_prediction
     from selftalk.metrics.groundtruth import EvaluationData
 
-    data = EvaluationData(Path(data_dir))
+    data = EvaluationData(data_dir, split_file=split_file)
     texts = {}
     for clip in data.split_clips(split):
         path = Path(pred_dir) / f"{clip}.npy"

@@ -1,7 +1,9 @@
-"""Score a folder of predictions against a processed dataset (the library of ``selftalk metrics``).
+"""Score a folder of predictions against a dataset (the library of ``selftalk metrics``).
 
-``PRED_DIR/{clip}.npy`` holds one predicted motion a clip of the split, (T, V, 3) or
-(T, V*3), at the dataset's frame rate; clips are read and scored one at a time.
+``PRED_DIR/{clip}.npy`` (or FaceFormer's ``{clip}_condition_{subject}.npy``) holds one
+predicted motion a clip of the split, (T, V, 3) or (T, V*3), at the dataset's frame rate;
+clips are read and scored one at a time. The dataset may be prepared or in another
+repository's layout (:func:`selftalk.data.layouts.open_dataset`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ import numpy as np
 
 from selftalk.errors import ConfigError, InputError
 from selftalk.io import load_npy
-from selftalk.metrics.groundtruth import EvaluationData, subject_of
+from selftalk.metrics.definitions import (
+    DEFAULT,
+    Units,
+    definition_names,
+    get_definition,
+    lip_terms_needed,
+    units,
+)
+from selftalk.metrics.groundtruth import EvaluationData
 from selftalk.metrics.lrp import lip_readability, lrp_curve, rho_for_lrp
+from selftalk.metrics.predictions import Prediction, find_predictions
 from selftalk.metrics.scales import Scale, default_rhos, resolve_scale
 from selftalk.metrics.text import CharErrorRate
 from selftalk.metrics.vertex import VertexMetrics, VertexSummary, as_frames
@@ -41,6 +52,14 @@ class EvaluateOptions:
         curve_points: points of the LRP curve in the report.
         normalize_text: normalise transcripts before CER
             (:func:`~selftalk.metrics.text.normalize_transcript`).
+        definition: the metric definition(s) (:mod:`selftalk.metrics.definitions`): a name,
+            a comma-separated list or ``all``; the first is the report's LVE and FDD.
+        regions: lip / upper-face regions (:func:`selftalk.data.regions.resolve_regions`).
+        split_file: named splits used instead of the dataset's own.
+        condition: which prediction files of a clip to score
+            (:mod:`selftalk.metrics.predictions`).
+        pred_scale: factor applied to predictions before scoring (e.g. 5 for UniTalker's
+            BIWI outputs, made at 0.2× the data's units).
     """
 
     split: str = "test"
@@ -51,8 +70,16 @@ class EvaluateOptions:
     strict_length: bool = False
     curve_points: int = 201
     normalize_text: bool = True
+    definition: str = DEFAULT
+    regions: str = "auto"
+    split_file: str | Path | None = None
+    condition: str = "auto"
+    pred_scale: float = 1.0
 
     def validate(self) -> None:
+        definition_names(self.definition)  # raises ConfigError on an unknown name
+        if not self.pred_scale > 0:
+            raise ConfigError(f"the prediction scale must be positive, got {self.pred_scale}")
         if self.rhos is not None and (not self.rhos or any(not r > 0 for r in self.rhos)):
             raise ConfigError(f"rho values must be positive, got {list(self.rhos)}")
         if any(not 0 < p <= 1 for p in self.lrp_levels):
@@ -75,6 +102,9 @@ class MetricsReport:
         cer: lip-reading CER accumulator, or None without transcripts.
         missing: clips of the split without a prediction (scored without them).
         warnings: things the reader should know (length mismatches, skipped transcripts).
+        definitions: {name: per-clip parts} of each definition asked for, the main one first.
+        layout: the dataset's layout (``selftalk``, ``faceformer``, ``unitalker``).
+        regions: where the lip and upper-face vertices came from.
     """
 
     dataset: str
@@ -90,6 +120,22 @@ class MetricsReport:
     cer: CharErrorRate | None = None
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    definitions: dict[str, Units] = field(default_factory=dict)
+    layout: str = "selftalk"
+    regions: str = ""
+
+    @property
+    def definition(self) -> str:
+        """The main definition: the one of the report's LVE and FDD."""
+        return next(iter(self.definitions), DEFAULT)
+
+    @property
+    def lve(self) -> float:
+        return self.definitions[self.definition].lve if self.definitions else self.vertex.lve
+
+    @property
+    def fdd(self) -> float | None:
+        return self.definitions[self.definition].fdd if self.definitions else self.vertex.fdd
 
 
 def load_prediction(path: Path, n_vertices: int) -> np.ndarray:
@@ -110,20 +156,20 @@ def load_prediction(path: Path, n_vertices: int) -> np.ndarray:
 
 
 def _check_regions(data: EvaluationData, n_vertices: int) -> None:
-    regions = [
-        (data.layout.lip_region_path, data.lip_indices),
-        (data.layout.upper_face_region_path, data.upper_face_indices),
-    ]
-    for path, indices in regions:
+    regions = [("lip", data.lip_indices), ("upper-face", data.upper_face_indices)]
+    for label, indices in regions:
         if indices is not None and (indices.min() < 0 or indices.max() >= n_vertices):
-            raise InputError(path, f"has indices outside the {n_vertices} vertices")
+            raise InputError(
+                data.root / data.regions.source,
+                f"the {label} region has indices outside the {n_vertices} vertices",
+            )
 
 
 def _check_coverage(
-    pred_dir: Path, clips: list[str], allow_missing: bool
+    pred_dir: Path, clips: list[str], found: Mapping[str, list[Prediction]], allow_missing: bool
 ) -> tuple[list[str], list[str]]:
-    present = [c for c in clips if (pred_dir / f"{c}.npy").is_file()]
-    missing = [c for c in clips if c not in set(present)]
+    present = [c for c in clips if c in found]
+    missing = [c for c in clips if c not in found]
     if missing and not allow_missing:
         shown = ", ".join(missing[:10]) + (
             f" … ({len(missing)} in all)" if len(missing) > 10 else ""
@@ -217,35 +263,50 @@ def evaluate_predictions(
 
     options = options or EvaluateOptions()
     options.validate()
-    pred_dir, data = Path(pred_dir), EvaluationData(Path(data_dir))
+    pred_dir = Path(pred_dir)
+    data = EvaluationData(data_dir, split_file=options.split_file, regions=options.regions)
     if not pred_dir.is_dir():
         raise InputError(pred_dir, "no such prediction directory")
     clips = data.split_clips(options.split)
     if not clips:
         raise InputError(data.layout.splits_path, f"split {options.split!r} has no clip")
-    present, missing = _check_coverage(pred_dir, clips, options.allow_missing)
+    found = find_predictions(pred_dir, clips, data.subject_of, options.condition)
+    present, missing = _check_coverage(pred_dir, clips, found, options.allow_missing)
 
-    metric = VertexMetrics(lip_indices=data.lip_indices, upper_face_indices=data.upper_face_indices)
+    names = definition_names(options.definition)
+    metric = VertexMetrics(
+        lip_indices=data.lip_indices,
+        upper_face_indices=data.upper_face_indices,
+        lip_terms=lip_terms_needed(names),
+    )
     for clip in tqdm(present, desc="metrics", unit="clip", disable=not progress):
         gt = data.ground_truth(clip)
         _check_regions(data, gt.shape[1])
-        pred = load_prediction(pred_dir / f"{clip}.npy", gt.shape[1])
         template = data.template(clip)
         if len(template) != gt.shape[1]:
             raise InputError(
                 data.layout.templates_path,
                 f"the template of {clip} has {len(template)} vertices, its motion {gt.shape[1]}",
             )
-        metric.update(pred, gt, template, name=clip)
+        for path, condition in found[clip]:
+            pred = load_prediction(path, gt.shape[1])
+            if options.pred_scale != 1.0:
+                pred = pred * options.pred_scale
+            metric.update(pred, gt, template, name=clip, condition=condition)
     summary = metric.compute()
+    definitions = {
+        name: units(get_definition(name), summary.clips, dataset=data.name, fps=data.fps)
+        for name in names
+    }
 
     warnings = _length_warnings(summary, options.strict_length, pred_dir)
     if missing:
         warnings.insert(
             0, f"{len(missing)} clip(s) of the split have no prediction and are not scored"
         )
+    warnings = data.notes + warnings
     scale = resolve_scale(options.scale, data.name)
-    subjects = {subject_of(c) for c in present}
+    subjects = {data.subject_of(c) for c in present}
     mean_template = np.mean([data.templates[s] for s in sorted(subjects)], axis=0)
     rhos = (
         tuple(options.rhos)
@@ -260,7 +321,7 @@ def evaluate_predictions(
         )
     return MetricsReport(
         dataset=data.name,
-        split=options.split,
+        split=data.split_names.get(options.split, options.split),
         scale=scale,
         vertex=summary,
         rhos=rhos,
@@ -272,6 +333,9 @@ def evaluate_predictions(
         cer=cer,
         missing=missing,
         warnings=warnings + text_warnings,
+        definitions=definitions,
+        layout=data.layout.layout_name,
+        regions=data.regions.source,
     )
 
 
@@ -288,11 +352,14 @@ def report_to_dict(report: MetricsReport) -> dict[str, Any]:
         "version": 1,
         "dataset": report.dataset,
         "split": report.split,
+        "layout": report.layout,
+        "regions": report.regions,
+        "definition": report.definition,
         "n_clips": v.n_clips,
         "n_frames": v.n_frames,
         "metrics": {
-            "lve": v.lve,
-            "fdd": v.fdd,
+            "lve": report.lve,
+            "fdd": report.fdd,
             "mve": v.mve,
             "lrp": {_key(r): float(x) for r, x in zip(report.rhos, report.lrp, strict=True)},
             "rho_for_lrp": {
@@ -308,6 +375,10 @@ def report_to_dict(report: MetricsReport) -> dict[str, Any]:
             "fdd": scale.fdd,
             "mve": scale.mve,
         },
+        "definitions": {
+            name: definition_to_dict(name, u, report.dataset)
+            for name, u in report.definitions.items()
+        },
         "lrp_curve": {"rho": report.curve_rho.tolist(), "lrp": report.curve_lrp.tolist()},
         "cer_detail": None
         if cer is None
@@ -320,6 +391,7 @@ def report_to_dict(report: MetricsReport) -> dict[str, Any]:
         "clips": [
             {
                 "name": c.name,
+                "condition": c.condition,
                 "pred_frames": c.pred_frames,
                 "gt_frames": c.gt_frames,
                 "frames": c.frames,
@@ -332,6 +404,22 @@ def report_to_dict(report: MetricsReport) -> dict[str, Any]:
         ],
         "missing": report.missing,
         "warnings": report.warnings,
+    }
+
+
+def definition_to_dict(name: str, parts: Units, dataset: str) -> dict[str, Any]:
+    """A definition's values and what it is, for JSON reports."""
+    d = get_definition(name)
+    return {
+        "label": d.label,
+        "lve": parts.lve,
+        "fdd": parts.fdd,
+        "lip_term": d.lip,
+        "pooling": d.pooling,
+        "fdd_variant": d.fdd,
+        "length_scale": d.scale(dataset),
+        "max_seconds": d.max_seconds,
+        "sources": list(d.sources),
     }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from selftalk.errors import SelfTalkError
 from selftalk.io import atomic_path, write_json
+from selftalk.metrics.definitions import LIP_TERMS, get_definition
 from selftalk.metrics.evaluate import MetricsReport, report_to_dict
 from selftalk.metrics.scales import Scale
 
@@ -21,8 +22,11 @@ def _exponent(unit: float) -> str:
     return f"×1e{round(power)}" if abs(power - round(power)) < 1e-9 else f"×{unit:g}"
 
 
-def _unit(scale: Scale, power: int) -> str:
+def _unit(scale: Scale, power: int, factor: float = 1.0) -> str:
+    """The unit label of a value of length^power, lengths multiplied by ``factor``."""
     unit = scale.length_unit
+    if factor != 1.0:
+        unit = "mm" if unit == "m" and factor == 1000 else f"({factor:g} {unit})"
     return unit + ("²" if power == 2 else "")
 
 
@@ -32,21 +36,34 @@ def format_table(report: MetricsReport) -> str:
     scaled = scale.name != "raw"
     rows: list[tuple[str, str, str]] = []
 
-    def vertex_row(name: str, value: float | None, unit: float, power: int) -> None:
+    def vertex_row(
+        name: str, value: float | None, unit: float, power: int, factor: float = 1.0
+    ) -> None:
         if value is None:
             rows.append((name, "n/a", ""))
             return
-        text = f"{value:.6e} {_unit(scale, power)}"
+        label = _unit(scale, power, factor)
         rows.append(
             (
                 name,
-                text,
-                f"{value / unit:.4f} {_exponent(unit)} {_unit(scale, power)}" if scaled else "",
+                f"{value:.6e} {label}",
+                f"{value / unit:.4f} {_exponent(unit)} {label}" if scaled and factor == 1 else "",
             )
         )
 
-    vertex_row("LVE", v.lve, scale.lve, 2)
-    vertex_row("FDD", v.fdd, scale.fdd, 2)
+    for index, (name, parts) in enumerate(report.definitions.items() or [("", None)]):
+        if parts is None:  # a report made without definitions: CodeTalker's values
+            vertex_row("LVE", v.lve, scale.lve, 2)
+            vertex_row("FDD", v.fdd, scale.fdd, 2)
+            break
+        d = get_definition(name)
+        power = LIP_TERMS[d.lip][1]
+        factor = d.scale(report.dataset)
+        suffix = "" if len(report.definitions) == 1 and index == 0 else f" ({name})"
+        units = {1: scale.mve, 2: scale.lve}
+        vertex_row(f"{d.label}{suffix}", parts.lve, units[power], power, factor)
+        if d.fdd is not None:
+            vertex_row(f"FDD{suffix}", parts.fdd, scale.fdd, 2, factor)
     vertex_row("MVE", v.mve, scale.mve, 1)
     for rho, value in zip(report.rhos, report.lrp, strict=True):
         rows.append((f"LRP (ρ = {rho:g} {scale.length_unit})", f"{100 * value:.2f} %", ""))
@@ -64,10 +81,16 @@ def format_table(report: MetricsReport) -> str:
             )
         )
 
+    n_clips = (
+        len(next(iter(report.definitions.values())).names) if report.definitions else v.n_clips
+    )
+    predictions = f" ({v.n_clips} predictions)" if v.n_clips != n_clips else ""
     title = (
-        f"{report.dataset} / {report.split}: {v.n_clips} clips, {v.n_frames} frames"
+        f"{report.dataset} / {report.split}: {n_clips} clips{predictions}, {v.n_frames} frames"
         f" (scale: {scale.name}; length unit: {scale.length_unit})"
     )
+    if report.layout != "selftalk" or report.regions:
+        title += f"\nlayout: {report.layout}; regions: {report.regions or 'n/a'}"
     header = ("metric", "value", "scaled" if scaled else "")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     lines = [title, ""]

@@ -27,6 +27,9 @@ from typing import Any
 
 import numpy as np
 
+#: the optional per-frame lip terms (:func:`lip_distances`)
+LIP_TERMS = ("mean", "centred_max")
+
 # Frames processed at once when a computation touches every vertex (MVE): bounds the float64
 # temporaries to about FRAME_CHUNK * V * 3 * 8 bytes (15 MB for 23,370 BIWI vertices).
 FRAME_CHUNK = 64
@@ -81,6 +84,28 @@ def lip_max_sq_error(pred: np.ndarray, gt: np.ndarray, lip: np.ndarray) -> np.nd
     return np.square(diff).sum(axis=2).max(axis=1)
 
 
+def lip_distances(
+    pred: np.ndarray, gt: np.ndarray, lip: np.ndarray, terms: Sequence[str] = LIP_TERMS
+) -> dict[str, np.ndarray]:
+    """Per-frame lip terms of the other published lip errors, (T,) float64 each.
+
+    ``mean``: mean over lip vertices of the distance; ``centred_max``: max distance after
+    moving each mesh's lip vertices to their own centroid (MeshTalk's lip error), which is
+    the max of |d − mean(d)| over lip vertices for d = gt − pred. CodeTalker's term is
+    :func:`lip_max_sq_error`. Only ``terms`` are computed. See :mod:`selftalk.metrics.definitions`.
+    """
+    if not terms:
+        return {}
+    diff = gt[:, lip].astype(np.float64) - pred[:, lip].astype(np.float64)
+    out = {}
+    if "mean" in terms:
+        out["mean"] = np.sqrt(np.einsum("tvc,tvc->tv", diff, diff)).mean(axis=1)
+    if "centred_max" in terms:
+        diff -= diff.mean(axis=1, keepdims=True)
+        out["centred_max"] = np.sqrt(np.einsum("tvc,tvc->tv", diff, diff).max(axis=1))
+    return out
+
+
 def mean_vertex_distance(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Per-frame mean over all vertices of the L2 distance: (T, V, 3) × 2 → (T,) float64."""
     out = np.empty(len(pred), np.float64)
@@ -124,6 +149,11 @@ class ClipErrors:
         lip_max_sq: (T,) per-frame maximum squared lip-vertex distance, T = min of the two.
         mve_sum: sum over the T frames of the per-frame mean vertex distance.
         fdd: this clip's FDD, or None without a template or upper-face vertices.
+        lip_mean: (T,) per-frame mean lip-vertex distance (None when not computed).
+        lip_centred_max: (T,) per-frame max lip-vertex distance after centring each mesh's
+            lips (None when not computed).
+        condition: the conditioning subject of the prediction (FaceFormer-style
+            ``{clip}_condition_{subject}.npy``), or None.
     """
 
     name: str
@@ -132,6 +162,9 @@ class ClipErrors:
     lip_max_sq: np.ndarray
     mve_sum: float
     fdd: float | None
+    lip_mean: np.ndarray | None = None
+    lip_centred_max: np.ndarray | None = None
+    condition: str | None = None
 
     @property
     def frames(self) -> int:
@@ -160,8 +193,12 @@ def clip_errors(
     lip: np.ndarray,
     upper: np.ndarray | None = None,
     name: str = "",
+    condition: str | None = None,
+    lip_terms: Sequence[str] = (),
 ) -> ClipErrors:
     """Errors of one clip. ``pred``/``gt``: (T, V, 3) or (T, V*3); ``template``: (V, 3) or (V*3,).
+
+    ``lip_terms``: which of :data:`LIP_TERMS` to compute as well (other definitions' lip errors).
 
     Raises ``ValueError`` on mismatched vertex counts or an empty motion.
     """
@@ -182,6 +219,7 @@ def clip_errors(
                 f"{name or 'clip'}: template has {len(template)} vertices, motion {gt.shape[1]}"
             )
         fdd = upper_face_dynamics_deviation(pred, gt, template, np.asarray(upper))
+    lips = lip_distances(pred, gt, lip, lip_terms)
     return ClipErrors(
         name=name,
         pred_frames=pred_frames,
@@ -189,6 +227,9 @@ def clip_errors(
         lip_max_sq=lip_max_sq_error(pred, gt, lip),
         mve_sum=float(mean_vertex_distance(pred, gt).sum()),
         fdd=fdd,
+        lip_mean=lips.get("mean"),
+        lip_centred_max=lips.get("centred_max"),
+        condition=condition,
     )
 
 
@@ -225,10 +266,12 @@ class VertexMetrics:
         lip_indices: (L,) lip vertex indices (``regions/lve.txt``).
         upper_face_indices: (U,) upper-face vertex indices (``regions/fdd.txt``); None or
             empty for no FDD.
+        lip_terms: optional per-frame lip terms to keep too (:data:`LIP_TERMS`).
     """
 
     lip_indices: np.ndarray
     upper_face_indices: np.ndarray | None = None
+    lip_terms: tuple[str, ...] = ()
     _clips: list[ClipErrors] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -239,11 +282,24 @@ class VertexMetrics:
             self.upper_face_indices = np.asarray(self.upper_face_indices, np.int64).reshape(-1)
 
     def update(
-        self, pred: Any, gt: Any, template: Any | None = None, *, name: str = ""
+        self,
+        pred: Any,
+        gt: Any,
+        template: Any | None = None,
+        *,
+        name: str = "",
+        condition: str | None = None,
     ) -> ClipErrors:
         """Add one clip: ``pred`` and ``gt`` (T, V, 3) or (T, V*3), ``template`` (V, 3)."""
         errors = clip_errors(
-            pred, gt, template, lip=self.lip_indices, upper=self.upper_face_indices, name=name
+            pred,
+            gt,
+            template,
+            lip=self.lip_indices,
+            upper=self.upper_face_indices,
+            name=name,
+            condition=condition,
+            lip_terms=self.lip_terms,
         )
         self._clips.append(errors)
         return errors
