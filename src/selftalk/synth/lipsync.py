@@ -39,9 +39,12 @@ def lipsync(
     if not text.strip():
         raise ConfigError("--text is empty: lip sync needs the words that are said")
     audio = load_audio(audio_path, SAMPLE_RATE)
-    from selftalk.synth.speech.align import align
+    from selftalk.synth.speech.align import AlignmentError, align
 
-    phones = align(audio, SAMPLE_RATE, text)
+    try:
+        phones = align(audio, SAMPLE_RATE, text)
+    except AlignmentError as error:
+        raise InputError(audio_path, str(error)) from None
     return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
 
 
