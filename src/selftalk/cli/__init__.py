@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fail(verb: str, message: str) -> int:
     message = " ".join(message.split()) or "failed"  # one line, whatever the message held
+    if len(message) > 1000:
+        message = message[:1000] + " …"
     print(f"selftalk {verb}: error: {message}", file=sys.stderr)
     return 2
 
