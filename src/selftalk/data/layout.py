@@ -212,7 +212,7 @@ def frame_step(file_fps: float, fps: float) -> int:
     step = file_fps / fps
     if abs(step - round(step)) > 1e-9 or round(step) < 1:
         raise ConfigError(
-            f"fps {fps:g} does not divide the files' {file_fps:g} fps "
+            f"file_fps {file_fps:g} is not a whole multiple of fps {fps:g} "
             f"(use {file_fps:g} / n: {', '.join(f'{file_fps / n:g}' for n in range(1, 5))}, …)"
         )
     return int(round(step))
