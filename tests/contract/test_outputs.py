@@ -169,6 +169,13 @@ def test_the_wav_beside_a_glb_does_not_replace_the_users_file(tmp_path, capsys):
 # ------------------------------------------------------------------ OS errors while writing
 
 
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from hostile import model_dir
+
+    return model_dir(tmp_path_factory.mktemp("model") / "tiny")
+
+
 @pytest.mark.parametrize(
     "failure, words",
     [
@@ -178,7 +185,7 @@ def test_the_wav_beside_a_glb_does_not_replace_the_users_file(tmp_path, capsys):
     ],
 )
 def test_os_errors_while_writing_are_one_line_and_leave_nothing(
-    tmp_path, capsys, monkeypatch, failure, words
+    tmp_path, capsys, monkeypatch, tiny_model, failure, words
 ):
     """Writing fails half-way (as on a full disk): one line naming the output, exit 2, no
     temporary file, and no folder that the command created for it."""
@@ -189,9 +196,9 @@ def test_os_errors_while_writing_are_one_line_and_leave_nothing(
 
     monkeypatch.setattr(np, "save", failing_save)
     out = tmp_path / "new" / "deeper" / "w.npy"
-    code, err = run(capsys, "lipsync", wav(tmp_path / "a.wav"), "--text", "a", "-o", out)
+    code, err = run(capsys, "predict", wav(tmp_path / "a.wav"), "--model", tiny_model, "-o", out)
     assert code == 2, err
-    assert words in one_error_line(err, "lipsync", str(out))
+    assert words in one_error_line(err, "predict", str(out))
     assert not (tmp_path / "new").exists()
     assert leftovers(tmp_path) == []
 
