@@ -15,8 +15,9 @@ lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 
+# -n auto: one pytest-xdist worker a CPU (tests share no files, ports or devices)
 test: deps lint
-	$(PYTHON) -m pytest -q -m "not slow"
+	$(PYTHON) -m pytest -q -m "not slow" -n auto
 
 test-all: deps
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n auto

@@ -28,17 +28,11 @@ def load_head():
         return "bundled head", np.asarray(head.template, np.float32), np.asarray(head.faces)
     except ImportError:
         pass
-    n_lat, n_lon = 64, 80
-    lat = np.linspace(0.0, np.pi, n_lat)
-    lon = np.linspace(0.0, 2 * np.pi, n_lon, endpoint=False)
-    la, lo = np.meshgrid(lat, lon, indexing="ij")
-    vertices = np.stack(
-        [np.sin(la) * np.sin(lo) * 0.08, np.cos(la) * 0.11, np.sin(la) * np.cos(lo) * 0.09], -1
-    ).reshape(-1, 3)
-    i, j = np.meshgrid(np.arange(n_lat - 1), np.arange(n_lon), indexing="ij")
-    a = (i * n_lon + j).reshape(-1)
-    b = (i * n_lon + (j + 1) % n_lon).reshape(-1)
-    faces = np.concatenate([np.stack([a, a + n_lon, b], 1), np.stack([b, a + n_lon, b + n_lon], 1)])
+    # the render tests' ellipsoid, reused rather than copied
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "render"))
+    from synthetic_head import head
+
+    vertices, faces = head(64, 80)
     return "synthetic ellipsoid", vertices.astype(np.float32), faces
 
 
@@ -95,8 +89,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "render.json"))
     args = parser.parse_args()
 
+    from selftalk.arkit import LIVE_LINK
     from selftalk.export import fit_basis, solve_weights, write_glb
-    from selftalk.export.arkit import ARKIT_NAMES, BlendshapeBasis
+    from selftalk.export.arkit import BlendshapeBasis
     from selftalk.io import write_json
     from selftalk.render import Renderer, RenderOptions, render_video, write_video
 
@@ -162,7 +157,7 @@ def main() -> int:
         basis_fit = fit_basis(motion, base=template, max_components=52, tolerance=0.0)
         extra = rng.normal(0, 1e-3, (52 - basis_fit.n_components, len(template), 3))
         deltas = np.concatenate([basis_fit.targets, extra]).astype(np.float32)
-        basis = BlendshapeBasis(names=ARKIT_NAMES, deltas=deltas, neutral=template)
+        basis = BlendshapeBasis(names=LIVE_LINK, deltas=deltas, neutral=template)
         basis_name = "synthetic 52"
     start = time.perf_counter()
     solved = solve_weights(motion, basis)

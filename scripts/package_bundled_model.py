@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Copy a trained SelfTalk run and its recognizer into the package (selftalk/assets/).
+"""Copy a trained SelfTalk run into the package (selftalk/assets/model/).
 
-    python scripts/package_bundled_model.py --run runs/bundled --recognizer recognizer
+    python scripts/package_bundled_model.py --run runs/bundled
 
 Weights are stored in float16 (they load as float32); the model directory also gets the
-topology (mesh.ply, templates.npz, regions/) so `selftalk animate` needs nothing else.
+topology (mesh.ply, templates.npz, regions/) so `selftalk animate` needs nothing else. The
+phoneme recognizer the model hears through is not copied: it ships in the hama wheel, and the
+model's config.json names it (`model.animator.ears`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ def half(src: Path, dst: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, type=Path, help="training run (best checkpoint)")
-    parser.add_argument("--recognizer", required=True, type=Path, help="train-recognizer output")
     parser.add_argument("--checkpoint", default="best", choices=("best", "latest"))
     args = parser.parse_args()
 
@@ -39,22 +40,15 @@ def main() -> None:
     from selftalk.training.run import copy_topology
 
     model_src = checkpoint_path(args.run, args.checkpoint) / "model"
-    model_dst, rec_dst = ASSETS / "model", ASSETS / "recognizer"
-    for d in (model_dst, rec_dst):
-        shutil.rmtree(d, ignore_errors=True)
-        d.mkdir(parents=True)
+    model_dst = ASSETS / "model"
+    shutil.rmtree(model_dst, ignore_errors=True)
+    shutil.rmtree(ASSETS / "recognizer", ignore_errors=True)  # the previous model's teacher
+    model_dst.mkdir(parents=True)
     config = json.loads((model_src / "config.json").read_text())
-    encoder = config["model"]["animator"]["encoder"]
-    encoder["pretrained"], encoder["keep_layers"] = None, 0  # weights are in the file now
     (model_dst / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     size = half(model_src / "model.safetensors", model_dst / "model.safetensors")
     copy_topology(args.run, model_dst)
-    for name in ("config.json", "vocab.json"):
-        shutil.copy2(args.recognizer / name, rec_dst / name)
-    size += half(args.recognizer / "model.safetensors", rec_dst / "model.safetensors")
-    print(
-        f"packaged {model_src} and {args.recognizer} into {ASSETS} ({size / 1e6:.1f} MB of weights)"
-    )
+    print(f"packaged {model_src} into {model_dst} ({size / 1e6:.1f} MB of weights)")
 
 
 if __name__ == "__main__":

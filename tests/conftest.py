@@ -15,6 +15,12 @@ import pytest
 
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # Under pytest-xdist (`make test`: one worker a CPU) each worker computes on one thread,
+    # so workers do not fight over the cores; set before torch or numpy start their pools.
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
+
 
 def _missing(what: str) -> None:
     if ON_CI:

@@ -1,8 +1,8 @@
 """Any audio file → 16 kHz mono float32, the input every speech model here takes.
 
 Decoding goes through libsndfile (``soundfile``: wav, flac, ogg, mp3) and falls back to
-FFmpeg (``av``: m4a, aac, flv, mp4, webm, …); resampling uses ``soxr`` at its highest quality.
-Files are decoded, mixed to mono and resampled block by block, so memory holds the result
+FFmpeg (``av``: m4a, aac, flv, mp4, webm, …); resampling uses ``soxr``'s high-quality recipe
+(``HQ``, as ``librosa.load`` does: see :func:`resample`). Files are decoded, mixed to mono and resampled block by block, so memory holds the result
 (about 230 MB an hour at 16 kHz) and one block, whatever the file's format or its header claims.
 """
 
@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.config import SAMPLE_RATE  # noqa: F401 (the one definition; importable here)
 from selftalk.errors import InputError
 
-SAMPLE_RATE = 16_000
 _BLOCK = 1 << 16  # frames decoded at a time
+QUALITY = "HQ"  # soxr's recipe, one-shot and block by block (see resample)
 _RATES = (1_000, 768_000)  # sample rates accepted from a file
 
 
@@ -46,7 +47,7 @@ def load_audio(
     if rate != sample_rate:
         import soxr
 
-        stream = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality="VHQ")
+        stream = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality=QUALITY)
     out: list[np.ndarray] = []
     n_in = 0
     try:
@@ -73,12 +74,16 @@ def load_audio(
 
 
 def resample(samples: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Resample (S,) float32 audio from ``rate`` to ``target_rate`` (soxr, very high quality)."""
+    """Resample (S,) float32 audio from ``rate`` to ``target_rate`` with soxr's high-quality
+    recipe (``HQ``): what ``librosa.load(path, sr=16000)`` does by default (librosa >= 0.10), and
+    so what the SelfTalk release's demo, FaceFormer and CodeTalker feed their models. Another
+    resampler changes a full-size model's vertices by 1e-3 of the motion scale or more
+    (docs/deploy.md, Fidelity)."""
     if rate == target_rate:
         return np.ascontiguousarray(samples, dtype=np.float32)
     import soxr
 
-    return soxr.resample(samples, rate, target_rate, quality="VHQ").astype(np.float32)
+    return soxr.resample(samples, rate, target_rate, quality=QUALITY).astype(np.float32)
 
 
 def normalize(samples: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -20,6 +21,8 @@ from typing import Any, Literal
 
 from selftalk.errors import ConfigError
 
+#: samples per second of the audio every speech model here takes (wav2vec 2.0's 16 kHz);
+#: the one definition (``selftalk.audio`` re-exports it)
 SAMPLE_RATE = 16_000
 
 
@@ -84,9 +87,14 @@ class SpeechEncoderConfig:
     """Length of each SpecAugment time mask, in frames."""
 
     @property
+    def hop(self) -> int:
+        """Samples per output frame: the product of the CNN strides (320 for the standard CNN)."""
+        return math.prod(self.conv_stride)
+
+    @property
     def frame_rate(self) -> float:
-        """Output frames per second at 16 kHz (50.0 for the standard CNN)."""
-        return SAMPLE_RATE / math.prod(self.conv_stride)
+        """Output frames per second at :data:`SAMPLE_RATE` (50.0 for the standard CNN)."""
+        return SAMPLE_RATE / self.hop
 
     def validate(self, path: str = "encoder") -> None:
         if self.keep_layers < 0:
@@ -165,11 +173,85 @@ class SpeechEncoderConfig:
 
 
 @dataclass(kw_only=True)
-class AnimatorConfig:
-    """The facial animator: audio encoder → frame alignment → transformer decoder → vertex head."""
+class PhonemeRecognizerConfig:
+    """A pretrained CTC phoneme recognizer with its own CPU engine, frozen (PyPI ``hama``).
 
+    16 kHz speech in, log-probabilities over IPA tokens out, one frame every 320 samples (50 Hz,
+    frame k centred on sample 320·k). It runs over windows of bounded context: frames are
+    computed ``core`` at a time, each window adding up to ``left_context`` frames before and
+    ``right_context`` after. Output therefore depends on at most that much audio around a frame,
+    which is what lets a stream (smaller cores, the same contexts) hear what offline
+    inference hears. No network access: the weights ship in the hama wheel.
+    """
+
+    engine: Literal["hama"] = "hama"
+    """The recognizer's engine."""
+    weights: str | None = None
+    """A ``.hama`` weights file; ``None`` uses the model shipped in the hama package."""
+    left_context: int = 32
+    """Frames of audio context before each window's core (20 ms each)."""
+    core: int = 100
+    """Frames decided per window offline (streams decide fewer at a time)."""
+    right_context: int = 4
+    """Frames of look-ahead after each window's core (a stream's latency grows with it)."""
+    input_gain: float = 1.0
+    """Scale applied to the waveform before the recognizer (e.g. 0.1 for audio normalised to
+    unit variance, bringing it to a typical speech level)."""
+    vocab_size: int = 191
+    """Tokens of its output (hama's IPA vocabulary: 191); checked against the engine."""
+
+    def n_features(self, prosody: bool) -> int:
+        """Width of what an animator hears through it: posteriors [+ 11 prosody features]."""
+        return self.vocab_size + (11 if prosody else 0)
+
+    def validate(self, path: str = "ears") -> None:
+        _choice(path, self, "engine", ("hama",))
+        _positive(path, self, "core", "input_gain", "vocab_size")
+        for name in ("left_context", "right_context"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{path}.{name} must be >= 0, got {getattr(self, name)}")
+        if self.left_context + self.core + self.right_context > 1500:
+            raise ConfigError(
+                f"{path}: a window (left_context + core + right_context) must stay "
+                "within the recognizer's 30 s (1500 frames)"
+            )
+
+
+@dataclass(kw_only=True)
+class AnimatorConfig:
+    """The facial animator: audio encoder → frame alignment → transformer decoder → vertex head.
+
+    It hears the waveform through a wav2vec 2.0 encoder (``input: waveform``, the paper), or
+    through a frozen phoneme recognizer's per-frame posteriors plus prosody features
+    (``input: phonemes``) followed by a stack of dilated convolutions.
+    """
+
+    input: Literal["waveform", "phonemes"] = "waveform"
+    """What the decoder hears: a fine-tuned wav2vec 2.0 (``waveform``) or phonetic posteriors
+    and prosody (``phonemes``)."""
     encoder: SpeechEncoderConfig = field(default_factory=SpeechEncoderConfig)
-    """Its wav2vec 2.0 audio encoder (fine-tuned, CNN feature encoder frozen)."""
+    """With ``input: waveform``: its wav2vec 2.0 audio encoder (fine-tuned, CNN frozen)."""
+    ears: PhonemeRecognizerConfig = field(default_factory=PhonemeRecognizerConfig)
+    """With ``input: phonemes``, and whenever the diagram's recognizer is ``phonemes``: the
+    phoneme recognizer and its windows."""
+    prosody: bool = True
+    """With ``input: phonemes``: also hear loudness, spectral shape and voicing (11 features
+    a 20 ms frame) beside the posteriors."""
+    conv_layers: int = 6
+    """With ``input: phonemes``: residual dilated causal convolutions at 50 Hz."""
+    conv_kernel: int = 5
+    """Their kernel size (dilations double every layer, restarting after 4)."""
+    lookahead: int = 2
+    """With ``input: phonemes``: 20 ms frames the convolutions see ahead of each frame."""
+    attention_window: int = 0
+    """Mesh frames before each frame that the decoder attends to (0: the whole clip, as the
+    paper; > 0: a causal band that bounds memory and lets the animator stream)."""
+    head: Literal["linear", "basis"] = "linear"
+    """The vertex head: a zero-initialised linear map to V·3 offsets (the paper), or to
+    ``head_rank`` coefficients of an orthonormal PCA basis of the training motion (fitted
+    when training starts; losses then cost R numbers a frame instead of 3V)."""
+    head_rank: int = 128
+    """Components of the motion basis (``head: basis``)."""
     freeze_feature_encoder: bool = True
     """Keep the CNN feature encoder frozen, as the paper does."""
     alignment: Literal["interpolate_cnn", "interpolate", "stack"] = "interpolate_cnn"
@@ -189,8 +271,15 @@ class AnimatorConfig:
     """Dropout inside the decoder."""
 
     def validate(self, path: str = "animator") -> None:
+        _choice(path, self, "input", ("waveform", "phonemes"))
         self.encoder.validate(f"{path}.encoder")
+        self.ears.validate(f"{path}.ears")
         _positive(path, self, "feature_dim", "decoder_layers", "decoder_heads", "decoder_ff_dim")
+        _positive(path, self, "conv_layers", "conv_kernel", "head_rank")
+        _choice(path, self, "head", ("linear", "basis"))
+        for name in ("lookahead", "attention_window"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{path}.{name} must be >= 0, got {getattr(self, name)}")
         if self.feature_dim % self.decoder_heads:
             raise ConfigError(
                 f"{path}.feature_dim ({self.feature_dim}) must be divisible by "
@@ -218,10 +307,28 @@ class LipReaderConfig:
     dropout: float = 0.1
     """Dropout inside the transformer."""
     vocab_size: int = 33
-    """Output tokens; must equal the recognizer's vocabulary."""
+    """Output tokens; must equal the recognizer's vocabulary (with a phoneme recognizer: the
+    size of the ``reading`` vocabulary, 41 phonemes or 13 visemes)."""
+    reading: Literal["phonemes", "visemes"] = "visemes"
+    """With a phoneme recognizer: read ARPAbet phonemes or visemes (groups of phonemes whose
+    lips look alike); the recognizer's IPA posteriors are mapped onto them."""
+    conv_layers: int = 0
+    """Temporal convolutions (kernel 5) over the lip features before the transformer; they
+    give it local context and a sense of order (the paper: 0)."""
+    offset_scale: float = 1.0
+    """Lip offsets are divided by this before the linear map (0.001 reads metres as mm)."""
+    latent: Literal["features", "posteriors"] = "features"
+    """What L_lat compares: the transformer's features with the recognizer's hidden states
+    (the paper), or a distribution over the reading vocabulary with the recognizer's frame
+    posteriors (a phoneme recognizer has no hidden states to share)."""
 
     def validate(self, path: str = "lip_reader") -> None:
         _positive(path, self, "width", "num_layers", "num_heads", "ff_dim", "vocab_size")
+        _choice(path, self, "reading", ("phonemes", "visemes"))
+        _positive(path, self, "offset_scale")
+        _choice(path, self, "latent", ("features", "posteriors"))
+        if self.conv_layers < 0:
+            raise ConfigError(f"{path}.conv_layers must be >= 0, got {self.conv_layers}")
         if self.width % self.num_heads:
             raise ConfigError(
                 f"{path}.width ({self.width}) must be divisible by "
@@ -278,6 +385,11 @@ class LossConfig:
     """λ3, latent consistency (MSE of lip-reader features vs recognizer hidden states)."""
     ctc: float = 0.0001
     """λ4, text consistency (CTC of lip-reader logits vs the recognizer's transcript)."""
+    reader_on_truth: bool = False
+    """Also train the lip reader on the ground-truth lips (L_lat and L_ctc with the same
+    weights, logged as ``lat_truth`` and ``ctc_truth``; no gradient reaches the animator), so
+    that it reads real lips while it judges the predicted ones. Not in the paper, whose reader
+    only ever sees predicted motion."""
 
     def validate(self, path: str = "loss") -> None:
         for name in ("rec", "vel", "lat", "ctc"):
@@ -382,6 +494,13 @@ class TrainConfig:
     """Stop after this many optimizer updates (0: no limit); for smoke tests and benchmarks."""
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     """Audio augmentation (off by default, as in the paper)."""
+    augment_variants: int = 2
+    """With augmentation and an animator that hears phonemes: fixed augmented versions of each
+    clip whose recognizer outputs are cached (the animator hears one of them, or the clean
+    clip, at each step)."""
+    stream_core: int = 0
+    """With an animator that hears phonemes: one more version of each clip, heard through the
+    recognizer in windows of this many frames, as a stream with that core hears it (0: none)."""
 
     def validate(self, path: str = "train") -> None:
         self.augment.validate(f"{path}.augment")
@@ -391,7 +510,15 @@ class TrainConfig:
                 "desynchronise audio and motion"
             )
         _positive(path, self, "lr", "epochs", "batch_size", "grad_accum", "val_every", "save_every")
-        for name in ("weight_decay", "warmup_steps", "grad_clip", "num_workers", "max_steps"):
+        for name in (
+            "weight_decay",
+            "warmup_steps",
+            "grad_clip",
+            "num_workers",
+            "max_steps",
+            "augment_variants",
+            "stream_core",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{path}.{name} must be >= 0, got {getattr(self, name)}")
         _choice(path, self, "scheduler", ("constant", "cosine"))
@@ -403,8 +530,11 @@ class SelfTalkConfig:
 
     model: ModelConfig = field(default_factory=ModelConfig)
     """The trainable model (animator + lip reader)."""
+    recognizer_kind: Literal["wav2vec2", "phonemes"] = "wav2vec2"
+    """The diagram's frozen speech recognizer: a wav2vec 2.0 CTC model (``recognizer``, the
+    paper) or the phoneme recognizer ``model.animator.ears`` (no download)."""
     recognizer: SpeechEncoderConfig = field(default_factory=SpeechEncoderConfig)
-    """The frozen speech recognizer (a wav2vec 2.0 CTC model)."""
+    """With ``recognizer_kind: wav2vec2``: the frozen wav2vec 2.0 CTC model."""
     loss: LossConfig = field(default_factory=LossConfig)
     """Loss weights."""
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -416,7 +546,13 @@ class SelfTalkConfig:
         self.recognizer.validate("recognizer")
         self.loss.validate("loss")
         self.train.validate("train")
-        if self.recognizer.pretrained is None:
+        if self.recognizer_kind not in ("wav2vec2", "phonemes"):
+            raise ConfigError(
+                f"recognizer_kind must be wav2vec2 or phonemes, got {self.recognizer_kind!r}"
+            )
+        if self.recognizer_kind == "phonemes":
+            self._validate_phoneme_recognizer()
+        elif self.recognizer.pretrained is None:
             if (
                 self.loss.uses_diagram
                 and self.recognizer.hidden_size != self.model.lip_reader.width
@@ -431,6 +567,22 @@ class SelfTalkConfig:
                     f"recognizer.vocab_size ({self.recognizer.vocab_size})"
                 )
         return self
+
+    def _validate_phoneme_recognizer(self) -> None:
+        from selftalk.phonetics import ReadingVocabulary
+
+        reader = self.model.lip_reader
+        size = len(ReadingVocabulary(reader.reading))
+        if reader.vocab_size != size:
+            raise ConfigError(
+                f"model.lip_reader.vocab_size ({reader.vocab_size}) must be {size}, the size of "
+                f"the {reader.reading!r} reading vocabulary"
+            )
+        if self.loss.lat > 0 and reader.latent != "posteriors":
+            raise ConfigError(
+                "with recognizer_kind 'phonemes', L_lat compares posteriors: set "
+                "model.lip_reader.latent to 'posteriors' (or loss.lat to 0)"
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,6 +737,72 @@ def small() -> SelfTalkConfig:
     )
 
 
+def phonemes() -> SelfTalkConfig:
+    """The bundled model's setting: an animator that hears through the phoneme recognizer
+    (``input: phonemes``; no download, 50 Hz posteriors + prosody → 6 dilated causal
+    convolutions with 40 ms look-ahead → one decoder layer over a 1 s causal window → vertex
+    head), and the commutative diagram with that same recognizer as the teacher and a lip
+    reader that reads visemes. About 7 M parameters for a 4.5 k-vertex head; streams."""
+    return SelfTalkConfig(
+        model=ModelConfig(
+            n_vertices=4538,
+            n_lip_vertices=342,
+            fps=30.0,
+            animator=AnimatorConfig(
+                input="phonemes",
+                feature_dim=256,
+                decoder_heads=4,
+                decoder_ff_dim=512,
+                conv_layers=6,
+                lookahead=2,
+                attention_window=30,
+                head="basis",
+                head_rank=128,
+            ),
+            lip_reader=LipReaderConfig(
+                width=128,
+                num_layers=2,
+                num_heads=4,
+                ff_dim=256,
+                vocab_size=13,
+                reading="visemes",
+                conv_layers=2,
+                offset_scale=0.001,
+                latent="posteriors",
+            ),
+        ),
+        recognizer_kind="phonemes",
+        # vertex errors in mm² (the paper's λ on metres would leave gradients at Adam's epsilon
+        # for a model this small); the diagram's terms weighed to steer, not to dominate
+        loss=LossConfig(rec=1e6, vel=1e6, lat=0.1, ctc=0.001, reader_on_truth=True),
+        train=TrainConfig(
+            lr=1e-3,
+            epochs=8,
+            batch_size=8,
+            scheduler="cosine",
+            warmup_steps=200,
+            grad_clip=1.0,  # without it, one run of three diverged in its first epoch
+            augment=robust_augmentation(),
+            stream_core=5,
+        ),
+    )
+
+
+def tiny_phonemes() -> SelfTalkConfig:
+    """:func:`phonemes` shrunk for unit tests (64 vertices, 8 lip vertices, 32-d)."""
+    config = phonemes()
+    model = config.model
+    model.n_vertices, model.n_lip_vertices = 64, 8
+    anim = model.animator
+    anim.feature_dim, anim.decoder_heads, anim.decoder_ff_dim, anim.decoder_dropout = 32, 2, 64, 0.0
+    anim.conv_layers, anim.attention_window, anim.head_rank = 2, 8, 16
+    reader = model.lip_reader
+    reader.width, reader.num_layers, reader.num_heads, reader.ff_dim = 32, 1, 2, 64
+    reader.dropout, reader.conv_layers = 0.0, 1
+    config.train = TrainConfig(lr=1e-3, epochs=2, amp=False)
+    return config
+
+
 PRESETS: dict[str, Callable[[], SelfTalkConfig]] = {
     "vocaset": vocaset,
     "biwi": biwi,
@@ -592,6 +810,8 @@ PRESETS: dict[str, Callable[[], SelfTalkConfig]] = {
     "biwi-official": biwi_official,
     "small": small,
     "tiny": tiny,
+    "phonemes": phonemes,
+    "tiny-phonemes": tiny_phonemes,
 }
 
 
@@ -622,21 +842,21 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any], path: str = "") -
     if not isinstance(overrides, Mapping):
         raise ConfigError(f"{path or 'config'} must be a mapping, got {type(overrides).__name__}")
     overrides = dict(overrides)
-    config = dataclasses.replace(config)
     hints = typing.get_type_hints(type(config))
     names = {f.name for f in dataclasses.fields(config)}
+    changes: dict[str, Any] = {}
     for key, value in overrides.items():
         where = f"{path}.{key}" if path else str(key)
         if key not in names:
             raise ConfigError(
                 f"unknown config key {_short(where)} (known: {', '.join(sorted(names))})"
             )
-        current = getattr(config, key)
+        current = changes.get(key, getattr(config, key))
         if dataclasses.is_dataclass(current):
-            setattr(config, key, apply_overrides(current, value, where))
+            changes[key] = apply_overrides(current, value, where)
         else:
-            setattr(config, key, _coerce(value, hints[key], where))
-    return config
+            changes[key] = _coerce(value, hints[key], where)
+    return dataclasses.replace(config, **changes)  # frozen config classes too
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
@@ -802,6 +1022,9 @@ def resolve(
     return config.validate()
 
 
+_SCIENTIFIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+
+
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -835,6 +1058,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be an integer, got {_short(value)}")
         return value
     if hint is float:
+        if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
+            value = float(value)  # YAML 1.1 reads 3e-4 (no dot) as a string
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a number, got {_short(value)}")
         try:

@@ -79,3 +79,8 @@ def os_error_message(error: OSError) -> str:
     if error.filename2 is not None:
         where += f" -> {error.filename2}"
     return f"{where}: {problem}"
+
+
+class StreamError(SelfTalkError, ValueError):
+    """A streamed message is malformed (bad chunk, wrong sample format or rate, too large);
+    servers answer it with an error status and keep serving everyone else."""

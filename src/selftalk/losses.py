@@ -20,6 +20,12 @@ def _masked_mean(squared: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return per_frame.sum(1) / mask.sum(1).clamp(min=1)
 
 
+def masked_frame_mean(per_frame: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Mean of (B, T) per-frame values over each clip's first ``lengths`` frames → (B,)."""
+    mask = lengths_to_mask(lengths, per_frame.shape[1]).to(per_frame.dtype)
+    return _masked_mean(per_frame, mask)
+
+
 def reconstruction_loss(
     pred: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor
 ) -> torch.Tensor:

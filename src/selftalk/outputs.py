@@ -135,6 +135,19 @@ def check_output_file(
     return path
 
 
+def files_in(*folders: str | Path | None, suffixes: Iterable[str]) -> list[Path]:
+    """The files with ``suffixes`` directly inside input ``folders`` (meta.json, splits,
+    reports…): inputs too, for a command that names only the folders it reads."""
+    suffixes = tuple(suffixes)
+    found = []
+    for folder in folders:
+        if folder is not None and Path(folder).is_dir():
+            found += [
+                p for p in Path(folder).iterdir() if p.suffix.lower() in suffixes and p.is_file()
+            ]
+    return found
+
+
 def check_output_folder(path: str | Path, *, inputs: Iterable[str | Path | None] = ()) -> Path:
     """Check an output folder before any work: returns ``path`` or raises :class:`OutputError`."""
     path = Path(path)

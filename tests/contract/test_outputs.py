@@ -111,6 +111,99 @@ def test_test_refuses_to_write_over_the_ground_truth(tmp_path):
     assert digest(gt) == before
 
 
+def test_stream_refuses_to_write_over_its_audio_or_basis(tmp_path, capsys):
+    audio = wav(tmp_path / "in.wav")
+    os.link(audio, tmp_path / "out.jsonl")
+    before = digest(audio)
+    code, err = run(capsys, "stream", audio, "-o", tmp_path / "out.jsonl")
+    assert code == 2
+    assert "input" in one_error_line(err, "stream", "out.jsonl")
+    basis = tmp_path / "basis.npz"
+    basis.write_bytes(b"a basis")
+    os.symlink(basis, tmp_path / "b.csv")
+    code, err = run(capsys, "stream", audio, "--basis", basis, "-o", tmp_path / "b.csv")
+    assert code == 2
+    assert "input" in one_error_line(err, "stream", "b.csv")
+    assert digest(audio) == before and basis.read_bytes() == b"a basis"
+
+
+def test_serve_writes_no_file_and_its_bad_options_are_one_line(tmp_path, capsys):
+    """serve writes nothing a user names (uploads are animated in a private temporary
+    folder); what it is given is checked before it loads a model or binds a port."""
+    code, err = run(capsys, "serve", "--no-http", "--no-grpc")
+    assert code == 2 and "nothing to serve" in one_error_line(err, "serve")
+    code, err = run(capsys, "serve", "--web", tmp_path)
+    assert code == 2 and "live.html" in one_error_line(err, "serve", str(tmp_path))
+    code, err = run(capsys, "serve", "--max-upload-mb", "nan")
+    assert code == 2 and "--max-upload-mb" in one_error_line(err, "serve")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_onnx_refuses_a_graph_or_sidecar_over_the_model(tmp_path, capsys, tiny_model):
+    config = tiny_model / "config.json"
+    before = digest(config)
+    os.link(config, tmp_path / "graph.json")  # the sidecar of graph.onnx
+    code, err = run(capsys, "export-onnx", "--model", tiny_model, "-o", tmp_path / "graph.onnx")
+    assert code == 2
+    assert "model directory" in one_error_line(err, "export-onnx", "graph.onnx")
+    code, err = run(capsys, "export-onnx", "--model", tiny_model, "-o", tiny_model / "config.onnx")
+    assert code == 2
+    assert "model directory" in one_error_line(err, "export-onnx", "config.onnx")
+    assert digest(config) == before
+    assert not (tmp_path / "graph.onnx").exists()
+
+
+def test_rig_refuses_to_write_over_its_mesh_or_landmarks(tmp_path, capsys):
+    mesh = tmp_path / "head.obj"
+    mesh.write_text("v 0 0 0\n")
+    os.link(mesh, tmp_path / "rigged.glb")
+    code, err = run(capsys, "rig", mesh, "-o", tmp_path / "rigged.glb")
+    assert code == 2
+    assert "input" in one_error_line(err, "rig", "rigged.glb")
+    marks = tmp_path / "marks.json"
+    marks.write_text("{}")
+    os.symlink(marks, tmp_path / "marks.glb")
+    code, err = run(capsys, "rig", mesh, "--landmarks", marks, "-o", tmp_path / "marks.glb")
+    assert code == 2
+    assert "input" in one_error_line(err, "rig", "marks.glb")
+    assert mesh.read_text() == "v 0 0 0\n" and marks.read_text() == "{}"
+
+
+def test_compare_and_metrics_refuse_to_write_over_a_file_of_the_dataset(tmp_path, capsys):
+    data = dataset(tmp_path / "data")
+    meta = data / "meta.json"
+    before = digest(meta)
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    argv = ["compare", pred, "--data", data, "--format", "json", "-o", meta]
+    code, err = run(capsys, *argv)
+    assert code == 2
+    assert "input" in one_error_line(err, "compare", "meta.json")
+    code, err = run(capsys, "metrics", "--pred", pred, "--data", data, "-o", meta)
+    assert code == 2
+    assert "input" in one_error_line(err, "metrics", "meta.json")
+    assert digest(meta) == before
+
+
+def test_animate_avatar_refuses_inputs_and_the_users_wav(tmp_path, capsys):
+    audio = wav(tmp_path / "talk.wav")
+    avatar = tmp_path / "me.glb"
+    avatar.write_bytes(b"glTF avatar")
+    os.link(audio, tmp_path / "out.glb")
+    code, err = run(capsys, "animate", audio, "--avatar", avatar, "-o", tmp_path / "out.glb")
+    assert code == 2
+    assert "input" in one_error_line(err, "animate", "out.glb")
+    code, err = run(capsys, "animate", audio, "--avatar", avatar, "-o", avatar)
+    assert code == 2
+    assert "avatar" in one_error_line(err, "animate", "me.glb")
+    (tmp_path / "new.wav").write_bytes(b"the user's own recording")
+    code, err = run(capsys, "animate", audio, "--avatar", avatar, "-o", tmp_path / "new.vrm")
+    assert code == 2
+    assert "--force" in one_error_line(err, "animate", "new.wav")
+    assert (tmp_path / "new.wav").read_bytes() == b"the user's own recording"
+    assert avatar.read_bytes() == b"glTF avatar" and not (tmp_path / "new.vrm").exists()
+
+
 # ------------------------------------------------------------------ where an output goes
 
 

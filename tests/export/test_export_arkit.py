@@ -14,8 +14,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "render"))
 from synthetic_head import head, talking
 
+from selftalk.arkit import timecode
 from selftalk.export import (
-    ARKIT_NAMES,
+    LIVE_LINK,
     BlendshapeBasis,
     SolverOptions,
     live_link_csv,
@@ -24,7 +25,6 @@ from selftalk.export import (
     write_arkit,
     write_sequence,
 )
-from selftalk.export.arkit import timecode
 
 # The header of a Live Link Face recording, typed from the app's CSV export (not generated).
 LIVE_LINK_FACE_HEADER = (
@@ -50,7 +50,7 @@ def synthetic_basis(n_vertices: int = 600, seed: int = 0) -> BlendshapeBasis:
     falloff = np.exp(-np.sum((points[None] - centres[:, None]) ** 2, axis=-1) / 0.3)
     deltas = falloff[..., None] * rng.normal(size=(52, 1, 3)) * 0.01
     return BlendshapeBasis(
-        names=ARKIT_NAMES, deltas=deltas.astype(np.float32), neutral=points.astype(np.float32)
+        names=LIVE_LINK, deltas=deltas.astype(np.float32), neutral=points.astype(np.float32)
     )
 
 
@@ -120,10 +120,10 @@ def test_names_are_matched_whatever_their_spelling():
     weights = np.arange(6, dtype=np.float32).reshape(2, 3) / 10
     out, missing = to_arkit(weights, ["jawOpen", "EyeBlink_L", "not_arkit"])
     assert out.shape == (2, 52)
-    np.testing.assert_allclose(out[:, ARKIT_NAMES.index("jawOpen")], weights[:, 0])
-    np.testing.assert_allclose(out[:, ARKIT_NAMES.index("eyeBlinkLeft")], weights[:, 1])
+    np.testing.assert_allclose(out[:, LIVE_LINK.index("jawOpen")], weights[:, 0])
+    np.testing.assert_allclose(out[:, LIVE_LINK.index("eyeBlinkLeft")], weights[:, 1])
     assert len(missing) == 50 and "jawOpen" not in missing
-    assert out[:, [i for i, n in enumerate(ARKIT_NAMES) if n in missing]].max() == 0
+    assert out[:, [i for i, n in enumerate(LIVE_LINK) if n in missing]].max() == 0
 
 
 def test_live_link_csv_layout():
@@ -147,7 +147,7 @@ def test_write_arkit_csv_and_json(tmp_path):
     assert missing == []
     json_path, _ = write_arkit(tmp_path / "a.json", result, fps=25)
     data = json.loads(json_path.read_text())
-    assert data["names"] == list(ARKIT_NAMES) and data["fps"] == 25
+    assert data["names"] == list(LIVE_LINK) and data["fps"] == 25
     assert len(data["weights"]) == 10 and data["times"][1] == pytest.approx(0.04)
     np.testing.assert_allclose(data["weights"], result.weights, atol=1e-6)
     assert csv_path.read_text().startswith("Timecode,BlendShapeCount,EyeBlinkLeft")
@@ -173,7 +173,7 @@ def _cli(argv):
     parser = argparse.ArgumentParser()
     verb.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
-    return args.run(args)
+    return args.handler(args)
 
 
 def test_export_command_writes_every_format(tmp_path):
@@ -233,7 +233,7 @@ def test_bundled_head_basis_round_trip():
 
     basis = bundled_basis()
     assert len(basis.names) == 52 and sorted(map(str.lower, basis.names)) == sorted(
-        n.lower() for n in ARKIT_NAMES
+        n.lower() for n in LIVE_LINK
     )
     truth = smooth_weights(60, seed=7) * (np.random.default_rng(7).uniform(size=52) < 0.3)
     motion = basis.neutral[None] + np.einsum("tk,kvc->tvc", truth, basis.deltas)
@@ -243,7 +243,7 @@ def test_bundled_head_basis_round_trip():
     assert result.max_error < 1e-3  # metres: under a millimetre everywhere
     weights52, missing = to_arkit(result.weights, result.names)
     assert missing == []
-    jaw = ARKIT_NAMES.index("jawOpen")
+    jaw = LIVE_LINK.index("jawOpen")
     np.testing.assert_allclose(weights52[:, jaw], result.weights[:, basis.names.index("jawOpen")])
 
 

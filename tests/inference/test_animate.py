@@ -119,4 +119,14 @@ def test_long_audio_is_animated_in_windows_without_seams(head_model):
 
 
 def test_grid_period():
-    assert grid_period(30) == 1600 and grid_period(25) == 640 and grid_period(60) == 1600
+    assert grid_period(30, 320) == 1600 and grid_period(25, 320) == 640
+    assert (
+        grid_period(60, 320) == 1600
+        and grid_period(25, 160) == 640
+        and grid_period(30, 640) == 3200
+    )
+    from selftalk.config import SpeechEncoderConfig, tiny_encoder
+
+    assert SpeechEncoderConfig().hop == 320 and SpeechEncoderConfig().frame_rate == 50.0
+    tiny = tiny_encoder()
+    assert tiny.hop * tiny.frame_rate == 16_000

@@ -43,6 +43,32 @@ def test_normalization():
     assert normalize_transcript("Hello,  world!|IT'S  me ") == "HELLO WORLD IT'S ME"
     assert normalize_transcript("HELLO|WORLD|") == "HELLO WORLD"
     assert normalize_transcript("<s>WELL-KNOWN<unk> FACT</s>") == "WELL-KNOWN FACT"
-    assert normalize_transcript("Room 101; really?") == "ROOM 101 REALLY"
+    # spoken form: the recognizer writes no digits, so references spell numbers out
+    assert normalize_transcript("Room 101; really?") == "ROOM ONE HUNDRED ONE REALLY"
+    assert normalize_transcript("Press 1, then #.") == "PRESS ONE THEN POUND"
+    assert normalize_transcript("[beep] 'quoted' -dash- party's") == "QUOTED DASH PARTY'S"
+    vocabulary = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ'- ")
+    assert set(normalize_transcript("Naïve café, 3½ #2 — ok?!")) <= vocabulary
     metric = CharErrorRate(normalize=False)
     assert metric.update("hello", "HELLO").edits == 5
+
+
+def test_one_normaliser_and_one_cer():
+    """Training labels, the recognizer's CER and the metrics share one normaliser and one CER."""
+    import ast
+    from pathlib import Path
+
+    import selftalk
+    from selftalk.training import asr, speech_data
+
+    assert speech_data.normalize_transcript is normalize_transcript
+    assert asr.character_error_rate is character_error_rate
+    root = Path(selftalk.__file__).parent
+    defined = [
+        f"{path.relative_to(root)}:{node.name}"
+        for path in root.rglob("*.py")
+        for node in ast.parse(path.read_text(encoding="utf-8")).body  # module-level functions
+        if isinstance(node, ast.FunctionDef)
+        and ("normali" in node.name and "transcript" in node.name or node.name in ("cer", "wer"))
+    ]
+    assert defined == ["metrics/text.py:normalize_transcript"]

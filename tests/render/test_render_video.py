@@ -152,7 +152,7 @@ def _cli(argv):
     parser = argparse.ArgumentParser()
     verb.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
-    return args.run(args)
+    return args.handler(args)
 
 
 def test_render_command(tmp_path, mesh):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from fakespeech import speak
 
+from selftalk.arkit import ALPHABETICAL_INDEX as INDEX
 from selftalk.synth.animator import AnimatorOptions, animate, n_frames
-from selftalk.synth.arkit import INDEX
 from selftalk.synth.head import lip_gap, load_head
 from selftalk.synth.phones import TimedPhone
 from selftalk.synth.subjects import SpeakingStyle, make_subjects

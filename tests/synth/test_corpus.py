@@ -6,8 +6,8 @@ import pytest
 import soundfile
 from fakespeech import FakeBackend
 
+from selftalk.arkit import ALPHABETICAL
 from selftalk.mesh import read_mesh
-from selftalk.synth.arkit import ARKIT_NAMES
 from selftalk.synth.corpus import build_corpus, check_frames, small_options
 from selftalk.synth.head import load_head
 from selftalk.topology import Topology, read_indices
@@ -50,7 +50,7 @@ def test_layout_follows_the_data_format(corpus):
     assert meta["file_fps"] % meta["fps"] == 0
     head = load_head()
     assert meta["n_vertices"] == head.n_vertices
-    assert meta["arkit_names"] == list(ARKIT_NAMES)
+    assert meta["arkit_names"] == list(ALPHABETICAL)
     mesh = read_mesh(out / "mesh.ply")
     assert mesh.vertices.shape == (head.n_vertices, 3) and len(mesh.faces) == len(head.faces)
     with np.load(out / "templates.npz", allow_pickle=False) as t:

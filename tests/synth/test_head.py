@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from selftalk.synth.arkit import ARKIT_NAMES, INDEX
+from selftalk.arkit import ALPHABETICAL, ALPHABETICAL_INDEX
 from selftalk.synth.head import lip_gap, load_head
 from selftalk.synth.subjects import make_subjects
 
@@ -15,7 +15,7 @@ def test_asset_shapes_and_regions(head):
     v = head.n_vertices
     assert head.template.shape == (v, 3) and v > 4000
     assert head.blendshapes.shape == (52, v, 3)
-    assert head.blendshape_names == ARKIT_NAMES
+    assert head.blendshape_names == ALPHABETICAL
     assert head.faces.min() >= 0 and head.faces.max() < v
     for name, idx in head.regions.items():
         assert idx.size and idx.min() >= 0 and idx.max() < v, name
@@ -44,9 +44,9 @@ def test_pose_matches_naive_sum(head):
 
 def test_jaw_opens_and_mouth_close_closes(head):
     w = np.zeros((3, 52), np.float32)
-    w[1, INDEX["jawOpen"]] = 0.5
-    w[2, INDEX["jawOpen"]] = 0.5
-    w[2, INDEX["mouthClose"]] = 0.5
+    w[1, ALPHABETICAL_INDEX["jawOpen"]] = 0.5
+    w[2, ALPHABETICAL_INDEX["jawOpen"]] = 0.5
+    w[2, ALPHABETICAL_INDEX["mouthClose"]] = 0.5
     gap = lip_gap(head.pose(w), head)
     assert gap[0] < 0.003  # lips together at rest
     assert gap[1] > gap[0] + 0.01  # a centimetre open

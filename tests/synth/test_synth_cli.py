@@ -7,9 +7,9 @@ import numpy as np
 import soundfile
 from fakespeech import FakeBackend, speak
 
+from selftalk.arkit import ALPHABETICAL, LIVE_LINK, LIVE_LINK_HEADER, read_live_link_csv, reorder
 from selftalk.cli import lipsync as lipsync_cli
 from selftalk.cli import synth as synth_cli
-from selftalk.synth.arkit import ARKIT_NAMES
 from selftalk.synth.head import load_head
 
 
@@ -29,7 +29,7 @@ def test_synth_small_command(tmp_path, monkeypatch):
     args = _parser().parse_args(
         ["synth", str(out), "--small", "--fps", "25", "--seed", "3", "--quiet", "--workers", "1"]
     )
-    assert args.run(args) == 0
+    assert args.handler(args) == 0
     meta = json.loads((out / "meta.json").read_text())
     assert meta["fps"] == 25 and len(meta["clips"]) == 12 and len(meta["subjects"]) == 3
 
@@ -62,13 +62,21 @@ def test_lipsync_command(tmp_path, monkeypatch):
             str(csv),
         ]
     )
-    assert args.run(args) == 0
+    assert args.handler(args) == 0
     vertices = np.load(out)
     head = load_head()
     assert vertices.shape == (round(utt.duration * 30), head.n_vertices, 3)
     assert seen == {"text": "bob saw papa", "rate": 16000}
     lines = csv.read_text().splitlines()
-    assert lines[0].split(",") == ["time", *ARKIT_NAMES] and len(lines) == len(vertices) + 1
+    assert tuple(lines[0].split(",")) == LIVE_LINK_HEADER and len(lines) == len(vertices) + 1
+    # the same curves as the animator's alphabetical weights, in Live Link Face's columns
+    argv = ["lipsync", str(wav), "--text", "bob saw papa", "-o", str(out), "--subject", "S02"]
+    args = _parser().parse_args([*argv, "--arkit", str(tmp_path / "w.npy")])
+    assert args.handler(args) == 0
+    weights = np.load(tmp_path / "w.npy")
+    np.testing.assert_allclose(
+        read_live_link_csv(csv), reorder(weights, ALPHABETICAL, LIVE_LINK), atol=1e-6
+    )
 
 
 def test_lipsync_without_a_transcript_recognises_phones(tmp_path):
@@ -82,7 +90,7 @@ def test_lipsync_without_a_transcript_recognises_phones(tmp_path):
     soundfile.write(wav, utt.audio, utt.sample_rate)
     out = tmp_path / "out.npy"
     args = _parser().parse_args(["lipsync", str(wav), "--recognize-phones", "-o", str(out)])
-    assert args.run(args) == 0
+    assert args.handler(args) == 0
     vertices = np.load(out)
     head = load_head()
     assert vertices.shape == (round(utt.duration * 30), head.n_vertices, 3)

@@ -3,8 +3,8 @@ import torch
 
 from selftalk.config import AugmentConfig
 from selftalk.models.vocab import encode_text
-from selftalk.training.asr import RecognizerTrainConfig, _batches, cer, train_recognizer
-from selftalk.training.speech_data import SpeechExample, normalize_transcript
+from selftalk.training.asr import RecognizerTrainConfig, _batches, train_recognizer
+from selftalk.training.speech_data import SpeechExample
 
 
 class ToySpeech:
@@ -32,16 +32,6 @@ class ToySpeech:
 
     def __len__(self):
         return len(self.examples)
-
-
-def test_normalize_transcript():
-    assert normalize_transcript("Press 1, then #.") == "PRESS ONE THEN POUND"
-    assert normalize_transcript("[beep]") == ""
-
-
-def test_cer():
-    assert cer(["ABC", "X"], ["ABD", "X"]) == 0.25
-    assert cer(["AB"], ["AB"]) == 0.0
 
 
 def test_batches_cover_every_clip_once():

@@ -1,6 +1,9 @@
-// selftalk player: plays a .glb morph-target animation (from `selftalk export`) with its audio.
-// URL parameters: glb=<url> (the animation), audio=<url> (default: asset.extras.audio beside
-// the .glb), autoplay=1. The audio clock drives the animation, so lips stay in sync.
+// selftalk player: plays a .glb morph-target animation (from `selftalk export`, or an avatar
+// .glb/.vrm/.gltf from `selftalk animate --avatar`) with its audio.
+// URL parameters: glb=<url> (the file), audio=<url> (default: the animation's extras.audio or
+// asset.extras.audio, beside the file), autoplay=1. The audio clock drives the animation, so
+// lips stay in sync. It plays selftalk's animation (extras.selftalk) when the file has several,
+// and frames the meshes that animation moves (the face of a full-body avatar).
 import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
@@ -39,9 +42,17 @@ function resize() {
 }
 window.addEventListener('resize', resize);
 
-function frame(object) {
+async function animatedObjects(gltf, animation) {
+  // The nodes whose morph weights the animation drives (the face, not the whole body).
+  if (!animation) return [];
+  const nodes = new Set(animation.channels.filter((c) => c.target.path === 'weights').map((c) => c.target.node));
+  return Promise.all([...nodes].map((n) => gltf.parser.getDependency('node', n)));
+}
+
+function frame(objects) {
   // Frame the rest shape from the front (+Z), filling the view, like the Python camera.
-  const box = new THREE.Box3().setFromObject(object);
+  const box = new THREE.Box3();
+  for (const object of objects) box.expandByObject(object);
   const size = box.getSize(new THREE.Vector3());
   const centre = box.getCenter(new THREE.Vector3());
   const tanY = Math.tan(THREE.MathUtils.degToRad(camera.fov / 2));
@@ -66,17 +77,24 @@ async function load(glbUrl, audioUrl) {
   clear();
   $('message').textContent = 'Loading…';
   const gltf = await new GLTFLoader().loadAsync(glbUrl);
+  const json = gltf.parser.json;
   state.model = gltf.scene;
+  if (json.extensions && json.extensions.VRM) gltf.scene.rotation.y = Math.PI; // VRM 0.x faces -Z
   scene.add(gltf.scene);
+  gltf.scene.updateMatrixWorld(true);
   resize();
-  frame(gltf.scene);
+  const animations = json.animations || [];
+  let index = animations.findIndex((a) => a.extras && a.extras.selftalk);
+  if (index < 0) index = 0;
+  const moved = await animatedObjects(gltf, animations[index]);
+  frame(moved.length ? moved : [gltf.scene]);
   if (gltf.animations.length) {
     state.mixer = new THREE.AnimationMixer(gltf.scene);
-    const clip = gltf.animations[0];
+    const clip = gltf.animations[index];
     state.mixer.clipAction(clip).play();
     state.duration = clip.duration;
   }
-  const extras = (gltf.asset && gltf.asset.extras) || {};
+  const extras = { ...((gltf.asset && gltf.asset.extras) || {}), ...((animations[index] || {}).extras || {}) };
   if (!audioUrl && extras.audio) audioUrl = new URL(extras.audio, new URL(glbUrl, location.href)).href;
   if (audioUrl) {
     state.audio = new Audio(audioUrl);
@@ -149,9 +167,9 @@ $('seek').addEventListener('input', (e) => seek(Number(e.target.value)));
 
 function openFiles(files) {
   const list = Array.from(files);
-  const glb = list.find((f) => f.name.toLowerCase().endsWith('.glb'));
+  const glb = list.find((f) => /\.(glb|vrm|gltf)$/i.test(f.name));
   const audio = list.find((f) => f !== glb && (f.type.startsWith('audio/') || /\.(wav|mp3|ogg|m4a|flac)$/i.test(f.name)));
-  if (!glb) { $('message').textContent = 'Choose a .glb file (and optionally its audio).'; return; }
+  if (!glb) { $('message').textContent = 'Choose a .glb, .vrm or .gltf file (and optionally its audio).'; return; }
   load(URL.createObjectURL(glb), audio ? URL.createObjectURL(audio) : null).catch(fail);
 }
 $('files').addEventListener('change', (e) => openFiles(e.target.files));

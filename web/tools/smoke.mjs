@@ -17,7 +17,7 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 if (!existsSync(join(dist, 'index.html'))) throw new Error('web/dist is missing: run `npm run build`');
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css',
-  '.glb': 'model/gltf-binary', '.wav': 'audio/wav' };
+  '.glb': 'model/gltf-binary', '.vrm': 'model/gltf-binary', '.gltf': 'model/gltf+json', '.wav': 'audio/wav' };
 const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://localhost');
   const [root, rel] = url.pathname.startsWith('/data/')

@@ -1,8 +1,10 @@
 """``selftalk <verb>``: a thin command line over the library.
 
 Each verb lives in its own module with a ``register(subparsers)`` function that adds its
-parser and sets ``run`` to a function taking the parsed arguments. Modules import torch and
-the rest of the heavy machinery inside ``run``, so ``selftalk --help`` stays instant.
+parser and sets ``handler`` (``parser.set_defaults(handler=run)``) to a function taking the
+parsed arguments; flags shared by several verbs come from :mod:`selftalk.cli.common`.
+Modules import torch and the rest of the heavy machinery inside the handler, so
+``selftalk --help`` stays instant.
 
 The error contract (docs/errors.md) lives here: every error a user can cause ends as one line,
 ``selftalk VERB: error: ...``, and exit status 2; Ctrl-C exits with 130 and SIGTERM with 143,
@@ -18,11 +20,14 @@ import signal
 import sys
 
 from selftalk import __version__
+from selftalk.cli import common
 from selftalk.errors import SelfTalkError, Terminated, os_error_message
 
 # One entry a verb module, in the order ``selftalk --help`` lists them.
 COMMAND_MODULES = [
     "selftalk.cli.animate",
+    "selftalk.cli.stream",
+    "selftalk.cli.serve",
     "selftalk.cli.prepare",
     "selftalk.cli.data",
     "selftalk.cli.train",
@@ -35,6 +40,8 @@ COMMAND_MODULES = [
     "selftalk.cli.lipsync",
     "selftalk.cli.render",
     "selftalk.cli.export",
+    "selftalk.cli.export_onnx",
+    "selftalk.cli.rig",
     "selftalk.cli.import_official",
 ]
 
@@ -56,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for verb in subparsers.choices.values():
+        if verb.get_default("config_recipe") is not None:
+            common.defer_required(verb)  # --dump-config needs no --data, --output…
     return parser
 
 
@@ -63,9 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is not None and not getattr(args, "dump_config", False):
+            common.check_required(args)  # the required options --dump-config deferred
     except SystemExit as stop:  # --help, --version, or a usage error (already printed)
         return stop.code if isinstance(stop.code, int) else 2
-    if not getattr(args, "run", None):
+    if handler is None:
+        if args.command:  # a verb module that forgot set_defaults(handler=...)
+            raise RuntimeError(f"selftalk {args.command} sets no handler")
         parser.print_help()
         return 2
     from selftalk.outputs import guarding
@@ -78,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     restore = _terminate_like_interrupt()
     try:
         with guarding():
-            return int(args.run(args) or 0)
+            if getattr(args, "dump_config", False):
+                print(common.dump_config(args), end="")
+                return 0
+            return int(handler(args) or 0)
     except SelfTalkError as error:
         return _fail(verb, str(error))
     except OSError as error:  # reading or writing met the OS: a full disk, a read-only folder…

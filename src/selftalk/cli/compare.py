@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from selftalk.cli.common import add_output, add_progress, progress_enabled
 from selftalk.cli.types import fraction, positive_int
 
 HELP = "compare methods: metrics with paired bootstrap intervals and significance tests"
@@ -70,11 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=["markdown", "latex", "json"], default="markdown", help="output format"
     )
-    parser.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write the table here too"
-    )
-    parser.add_argument("--progress", action="store_true", help="show a progress bar")
-    parser.set_defaults(run=run)
+    add_output(parser, type=Path, metavar="FILE", help="write the table here too")
+    add_progress(parser)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,12 +86,12 @@ def run(args: argparse.Namespace) -> int:
     if "," in args.definition or args.definition.lower() == "all":
         raise ConfigError("compare takes one --definition (run it once per definition)")
     if args.output:  # before any work: never over an input, a suffix that fits the format
-        from selftalk.outputs import check_output_file
+        from selftalk.outputs import check_output_file, files_in
 
         suffixes = {"markdown": (".md", ".txt"), "latex": (".tex", ".txt"), "json": (".json",)}
-        check_output_file(
-            args.output, suffixes=suffixes[args.format], inputs=[*args.pred, args.data]
-        )
+        inputs = [*args.pred, args.data, args.split_file, args.regions]
+        loose = files_in(*args.pred, args.data, suffixes=suffixes[args.format])  # meta.json…
+        check_output_file(args.output, suffixes=suffixes[args.format], inputs=[*inputs, *loose])
     options = EvaluateOptions(
         split=args.split,
         scale=args.scale,
@@ -114,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         n_boot=args.bootstrap,
         seed=args.seed,
         confidence=args.confidence,
-        progress=args.progress,
+        progress=progress_enabled(args),
     )
     for warning in dict.fromkeys(result.warnings):
         print(f"selftalk compare: warning: {warning}", file=sys.stderr)

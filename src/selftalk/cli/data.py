@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from selftalk.cli.common import add_progress, progress_enabled
 from selftalk.cli.types import non_negative_float
 
 
@@ -48,15 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME|PATH",
         help="lip / upper-face regions to check (default: the dataset's; see selftalk metrics)",
     )
-    check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    check.set_defaults(run=run_check)
+    add_progress(check)
+    check.set_defaults(handler=run_check)
 
 
 def run_check(args: argparse.Namespace) -> int:
     from selftalk.data.check import check_dataset
 
     progress = None
-    if not args.quiet:
+    if progress_enabled(args):
         from tqdm import tqdm
 
         def progress(items):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from selftalk.cli.types import fps, non_negative_float, positive_float, positive_int
+from selftalk.cli.common import add_motion_input, add_output
+from selftalk.cli.types import non_negative_float, positive_float, positive_int
 
 FORMATS = ("glb", "csv", "json", "obj", "ply")
 
@@ -18,15 +19,9 @@ def register(subparsers) -> None:
         "blendshape weights (Live Link Face CSV layout) solved against a blendshape basis. "
         "DIR with --format obj|ply: one mesh file a frame.",
     )
-    parser.add_argument("motion", help="motion .npy: (T, V, 3) or (T, V*3) vertex positions")
-    parser.add_argument(
-        "--template",
-        metavar="MESH",
-        help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
-    )
-    parser.add_argument("-o", "--output", required=True, metavar="OUT")
+    add_motion_input(parser)
+    add_output(parser, required=True, metavar="OUT", help="OUT.glb | .csv | .json, or a folder")
     parser.add_argument("--format", choices=FORMATS, help="default: from OUT's suffix")
-    parser.add_argument("--fps", type=fps, default=30.0, help="motion frame rate (default 30)")
     gl = parser.add_argument_group("glb")
     gl.add_argument("--audio", metavar="AUDIO", help="audio to write beside the .glb (as .wav)")
     gl.add_argument(
@@ -58,7 +53,7 @@ def register(subparsers) -> None:
     ar.add_argument(
         "--regularization", type=non_negative_float, default=1e-4, help="ridge penalty (1e-4)"
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(handler=run)
 
 
 def _format(args: argparse.Namespace) -> str:

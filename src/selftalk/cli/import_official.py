@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import ConfigRecipe, add_config, add_output, resolve_config
+from selftalk.config import PRESETS
+
+#: the architecture of the checkpoint: vocaset-official or biwi-official (or any preset)
+CONFIGS = ConfigRecipe(presets=PRESETS)
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -18,11 +24,6 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("checkpoint", help="the release's .pth file (a plain state dict)")
-    parser.add_argument(
-        "--preset",
-        required=True,
-        help="architecture of the checkpoint: vocaset-official or biwi-official",
-    )
     parser.add_argument(
         "--lips",
         required=True,
@@ -44,28 +45,18 @@ def register(subparsers) -> None:
         help="subject templates (templates.pkl of VOCASET/BIWI, or "
         ".npz), kept so `--subject NAME` picks one",
     )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value of the preset (repeatable)",
-    )
+    add_config(parser, CONFIGS, preset_required=True)
     parser.add_argument(
         "--no-recognizer",
         action="store_true",
         help="check but do not write the recognizer (inference does not need it; "
         "saves about 1.2 GB)",
     )
-    parser.add_argument(
-        "-o", "--output", required=True, metavar="MODEL_DIR", help="model directory to write"
-    )
-    parser.set_defaults(run=run)
+    add_output(parser, required=True, metavar="MODEL_DIR", help="model directory to write")
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from selftalk.config import resolve
     from selftalk.data.layout import read_templates
     from selftalk.errors import InputError
     from selftalk.mesh import read_mesh
@@ -78,8 +69,11 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.outputs import check_output_folder
     from selftalk.topology import read_indices
 
-    check_output_folder(args.output, inputs=[args.checkpoint, args.lips, args.mesh, args.templates])
-    config = resolve(args.preset, assignments=args.assignments)
+    check_output_folder(
+        args.output,
+        inputs=[args.checkpoint, args.lips, args.mesh, args.templates, *args.config_files],
+    )
+    config = resolve_config(args)
     lips = read_indices(args.lips, key=args.lip_key)
     mesh = read_mesh(args.mesh) if args.mesh else None
     if mesh is not None and len(mesh.vertices) != config.model.n_vertices:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from selftalk.cli.types import fps, positive_int
+from selftalk.cli.common import add_output, subject_number
+from selftalk.cli.types import fps
 
 
 def register(subparsers) -> None:
@@ -14,7 +15,7 @@ def register(subparsers) -> None:
         help="procedural lip sync from speech and its transcript",
         description="Align the transcript to the audio (pocketsphinx), then animate the bundled "
         "head with the SynthTalk viseme animator. Writes (T, V, 3) float32 vertices. Without a "
-        "transcript, --recognize-phones takes pocketsphinx's phone recognition instead.",
+        "transcript, --recognize-phones takes the phones a recognizer hears instead.",
     )
     p.add_argument("audio", help="speech audio file (wav, flac, mp3, …)")
     words = p.add_mutually_exclusive_group(required=True)
@@ -22,14 +23,22 @@ def register(subparsers) -> None:
     words.add_argument(
         "--recognize-phones",
         action="store_true",
-        help="no transcript: recognise phones from the audio alone (a weaker, non-neural baseline)",
+        help="no transcript: recognise phones from the audio alone (see --recognizer)",
     )
-    p.add_argument("-o", "--output", required=True, help="output .npy of (T, V, 3) vertices")
+    p.add_argument(
+        "--recognizer",
+        choices=("hama", "pocketsphinx"),
+        default="hama",
+        help="with --recognize-phones: hama's neural phoneme recognizer (default) or "
+        "pocketsphinx's all-phone search (the older, weaker baseline)",
+    )
+    add_output(p, required=True, metavar="OUT.npy", help="output .npy of (T, V, 3) vertices")
     p.add_argument(
         "--subject",
-        type=positive_int,
         default=None,
-        help="synthetic subject number (its face and speaking style; default: the neutral head)",
+        metavar="NAME|N",
+        help="a synthetic subject (its face and speaking style): its number from 1 or its "
+        "name (S03); default: the neutral head",
     )
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the subjects and blinks (default 0)"
@@ -38,7 +47,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--arkit", default=None, help="also write the ARKit weights (.csv, .json or .npy)"
     )
-    p.set_defaults(run=run)
+    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,12 +67,17 @@ def run(args: argparse.Namespace) -> int:
             args.arkit, args.output
         ):
             raise OutputError(args.arkit, "--arkit and -o name the same file")
+    subject = None if args.subject is None else subject_number(args.subject)
     if args.recognize_phones:
         result = lipsync_without_text(
-            args.audio, fps=args.fps, subject=args.subject, seed=args.seed
+            args.audio,
+            fps=args.fps,
+            subject=subject,
+            seed=args.seed,
+            recognizer=args.recognizer,
         )
     else:
-        result = lipsync(args.audio, args.text, fps=args.fps, subject=args.subject, seed=args.seed)
+        result = lipsync(args.audio, args.text, fps=args.fps, subject=subject, seed=args.seed)
     from selftalk.io import save_npy
 
     save_npy(args.output, result.vertices)

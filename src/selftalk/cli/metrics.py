@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from selftalk.cli.common import add_output, add_progress, progress_enabled
 from selftalk.cli.types import percent, positive_float
 from selftalk.errors import InputError
 
@@ -86,7 +87,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     reader.add_argument(
         "--run",
-        dest="run_dir",
         metavar="RUN_DIR",
         help="like --model, with a training run's best checkpoint",
     )
@@ -101,14 +101,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="compare transcripts as given (no upper-casing, no punctuation removal)",
     )
-    parser.add_argument(
-        "-o", "--output", type=Path, metavar="REPORT.json", help="write the report as JSON"
-    )
+    add_output(parser, type=Path, metavar="REPORT.json", help="write the report as JSON")
     parser.add_argument(
         "--plots", type=Path, metavar="DIR", help="write lrp_curve.png and lip_error.png here"
     )
-    parser.add_argument("--progress", action="store_true", help="show a progress bar")
-    parser.set_defaults(run=run)
+    add_progress(parser)
+    parser.set_defaults(handler=run)
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
@@ -140,7 +138,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--pred-scale",
-        type=float,
+        type=positive_float,
         default=1.0,
         metavar="FACTOR",
         help="multiply predictions by this before scoring (e.g. 5 for UniTalker's BIWI outputs)",
@@ -170,11 +168,12 @@ def _read_texts(path: Path) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from selftalk.metrics.evaluate import EvaluateOptions, evaluate_predictions
     from selftalk.metrics.report import format_table, write_plots, write_report_json
-    from selftalk.outputs import check_output_file, check_output_folder
+    from selftalk.outputs import check_output_file, check_output_folder, files_in
 
-    inputs = [args.pred, args.data, args.hypotheses, args.references]
+    inputs = [args.pred, args.data, args.hypotheses, args.references, args.split_file]
     if args.output:
-        check_output_file(args.output, suffixes=(".json",), inputs=inputs)
+        loose = files_in(args.pred, args.data, suffixes=(".json",))  # meta.json, splits…
+        check_output_file(args.output, suffixes=(".json",), inputs=[*inputs, *loose])
     if args.plots:
         check_output_folder(args.plots, inputs=inputs)
     options = EvaluateOptions(
@@ -192,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         pred_scale=args.pred_scale,
     )
     hypotheses = _read_texts(args.hypotheses) if args.hypotheses else None
-    if args.model or args.run_dir:
+    if args.model or args.run:
         if hypotheses is not None:
             raise InputError(
                 args.hypotheses, "give --hypotheses or a lip reader (--model/--run), not both"
@@ -200,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         from selftalk.inference.lipread import read_predictions
         from selftalk.inference.loading import load_model
 
-        reader = load_model(model_dir=args.model, run_dir=args.run_dir).model
+        reader = load_model(model_dir=args.model, run_dir=args.run).model
         hypotheses = read_predictions(
             reader, args.pred, args.data, args.split, split_file=args.split_file
         )
@@ -210,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         options,
         hypotheses=hypotheses,
         references=_read_texts(args.references) if args.references else None,
-        progress=args.progress,
+        progress=progress_enabled(args),
     )
     for warning in report.warnings:
         print(f"selftalk metrics: warning: {warning}", file=sys.stderr)

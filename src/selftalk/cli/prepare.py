@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from selftalk.cli.common import add_output, add_progress, progress_enabled
 from selftalk.cli.types import fps
 
 
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAMES",
         help="comma-separated masks whose union is regions/fdd.txt (default: %(default)s)",
     )
-    vocaset.set_defaults(run=run_vocaset)
+    vocaset.set_defaults(handler=run_vocaset)
 
     biwi = datasets.add_parser(
         "biwi",
@@ -72,14 +73,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="folder with lve.txt (lips) and fdd.txt (upper face), e.g. CodeTalker's BIWI/regions",
     )
-    biwi.set_defaults(run=run_biwi)
+    biwi.set_defaults(handler=run_biwi)
 
 
 def _common(parser: argparse.ArgumentParser, *, default_fps: int) -> None:
     parser.add_argument("raw_dir", type=Path, metavar="RAW_DIR", help="the raw release")
-    parser.add_argument(
-        "-o",
-        "--output",
+    add_output(
+        parser,
         type=Path,
         required=True,
         metavar="DATA_DIR",
@@ -96,7 +96,7 @@ def _common(parser: argparse.ArgumentParser, *, default_fps: int) -> None:
         action="store_true",
         help="rewrite clips that already exist instead of skipping them",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_progress(parser)
 
 
 def _check_output(args: argparse.Namespace, *inputs: Path | None) -> None:
@@ -116,7 +116,7 @@ def run_vocaset(args: argparse.Namespace) -> int:
         lip_region=args.lip_region,
         upper_face_regions=tuple(n.strip() for n in args.upper_face.split(",") if n.strip()),
         overwrite=args.overwrite,
-        progress=not args.quiet,
+        progress=progress_enabled(args),
     )
     return _summarise(prepare_vocaset(args.raw_dir, args.output, options))
 
@@ -126,7 +126,10 @@ def run_biwi(args: argparse.Namespace) -> int:
 
     _check_output(args, args.regions)
     options = BiwiOptions(
-        fps=_fps(args.fps), regions=args.regions, overwrite=args.overwrite, progress=not args.quiet
+        fps=_fps(args.fps),
+        regions=args.regions,
+        overwrite=args.overwrite,
+        progress=progress_enabled(args),
     )
     return _summarise(prepare_biwi(args.raw_dir, args.output, options))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import add_hidden_alias, add_output, add_size
 from selftalk.cli.types import finite_float, fps, int_range, positive_float
 
 
@@ -15,15 +16,19 @@ def register(subparsers) -> None:
         "video, with the audio muxed in. --compare adds side-by-side panels; --error-map "
         "colours every vertex by its distance to a ground truth.",
     )
-    parser.add_argument("motion", help="motion .npy: (T, V, 3) or (T, V*3) vertex positions")
+    parser.add_argument(
+        "motion",
+        help="motion .npy: (T, V, 3) or (T, V*3) vertex positions; or an animated .glb/.vrm/"
+        ".gltf (its morph-target animation, e.g. from `animate --avatar`)",
+    )
     parser.add_argument(
         "--template",
         metavar="MESH",
         help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
     )
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
+    add_output(parser, required=True, metavar="OUT.mp4", help="the video to write")
     parser.add_argument("--audio", metavar="AUDIO", help="audio file to mux in (any format)")
-    parser.add_argument("--fps", type=fps, default=30.0, help="motion frame rate (default 30)")
+    parser.add_argument("--fps", type=fps, help="motion frame rate (default 30; a glTF's own rate)")
     parser.add_argument(
         "--compare",
         nargs="+",
@@ -53,9 +58,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--error-unit", default="", help="unit shown above the colour bar")
     look = parser.add_argument_group("look")
-    look.add_argument(
-        "--size", default="512x512", metavar="WxH", help="panel size (default 512x512)"
-    )
+    add_size(look, default="512x512", help="panel size")
     look.add_argument("--background", default="#ffffff", help="background colour (#rrggbb)")
     look.add_argument("--color", default="#b3b3bd", help="mesh colour (#rrggbb)")
     look.add_argument("--up", default="+y", help="mesh axis pointing up (default +y)")
@@ -70,21 +73,15 @@ def register(subparsers) -> None:
     enc.add_argument(
         "--crf", type=int_range(0, 51), default=18, help="x264 quality (lower is better; 18)"
     )
-    enc.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
-    parser.set_defaults(run=run)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    from selftalk.errors import ConfigError
-
-    try:
-        width, height = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise ConfigError(f"--size must look like 512x512, got {text!r}") from None
-    for side in (width, height):
-        if not 16 <= side <= 8192 or side % 2:
-            raise ConfigError(f"--size needs even sides from 16 to 8192 pixels, got {text!r}")
-    return width, height
+    x264 = enc.add_argument(
+        "--x264-preset",
+        "--preset",
+        dest="x264_preset",
+        default="veryfast",
+        help="x264 speed/size trade-off: ultrafast … veryslow (default veryfast)",
+    )
+    add_hidden_alias(x264, "--preset")  # the old spelling; render has no config preset
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,17 +90,17 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.outputs import check_output_file
     from selftalk.render import (
         ErrorMapOptions,
-        RenderOptions,
         VideoOptions,
         load_motion,
-        parse_color,
         render_video,
     )
     from selftalk.render.motion import template_mesh
 
     inputs = [args.motion, *args.compare, args.error_map, args.audio, args.template]
-    check_output_file(args.output, suffixes=(".mp4",), inputs=inputs)
-    width, height = parse_size(args.size)
+    check_output_file(args.output, suffixes=(".mp4",), inputs=inputs)  # before any work
+    if Path(args.motion).suffix.lower() in (".glb", ".gltf", ".vrm"):
+        return _run_gltf(args)
+    args.fps = args.fps or 30.0
     mesh = template_mesh(args.template)
     n = len(mesh.vertices)
     motion = load_motion(args.motion, n)
@@ -111,18 +108,6 @@ def run(args: argparse.Namespace) -> int:
     labels = args.labels
     if labels is None and compare:
         labels = [Path(p).stem for p in [args.motion, *args.compare]]
-    options = RenderOptions(
-        width=width,
-        height=height,
-        background=parse_color(args.background),
-        color=parse_color(args.color),
-        up=args.up,
-        front=args.front,
-        yaw_deg=args.yaw,
-        pitch_deg=args.pitch,
-        samples=args.samples,
-        backend=args.backend,
-    )
     truth = load_motion(args.error_map, n) if args.error_map else None
     info = render_video(
         motion,
@@ -137,9 +122,58 @@ def run(args: argparse.Namespace) -> int:
         error_map=ErrorMapOptions(
             vmax=args.error_max, scale=args.error_scale, unit=args.error_unit
         ),
-        options=options,
-        video=VideoOptions(crf=args.crf, preset=args.preset),
+        options=render_options(args),
+        video=VideoOptions(crf=args.crf, preset=args.x264_preset),
     )
+    return _printed(info)
+
+
+def render_options(args: argparse.Namespace, front: str | None = None):
+    from selftalk.render import RenderOptions, parse_color
+
+    width, height = args.size
+    return RenderOptions(
+        width=width,
+        height=height,
+        background=parse_color(args.background),
+        color=parse_color(args.color),
+        up=args.up,
+        front=front or args.front,
+        yaw_deg=args.yaw,
+        pitch_deg=args.pitch,
+        samples=args.samples,
+        backend=args.backend,
+    )
+
+
+def _run_gltf(args: argparse.Namespace) -> int:
+    """An animated glTF/VRM: its animated meshes, read back as vertex motion."""
+    from selftalk.avatar.playback import avatar_motion
+    from selftalk.errors import ConfigError
+    from selftalk.render import VideoOptions, render_video
+
+    if args.compare or args.error_map or args.template:
+        raise ConfigError("--compare, --error-map and --template take .npy motions, not glTF")
+    played = avatar_motion(args.motion, fps=args.fps)
+    if played.audio is not None:  # the audio beside the glTF is an input too
+        from selftalk.outputs import refuse_input
+
+        refuse_input(args.output, [played.audio])
+    info = render_video(
+        played.motion,
+        played.faces,
+        out=args.output,
+        fps=played.fps,
+        audio=args.audio or played.audio,
+        template=played.template,
+        labels=args.labels,
+        options=render_options(args, front=played.front if args.front == "+z" else None),
+        video=VideoOptions(crf=args.crf, preset=args.x264_preset),
+    )
+    return _printed(info)
+
+
+def _printed(info) -> int:
     print(
         f"wrote {info.path}: {info.frames} frames at {info.fps:g} fps ({info.duration_s:.2f} s), "
         f"{info.width}x{info.height}{', with audio' if info.audio_rate else ''}, "

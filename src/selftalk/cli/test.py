@@ -6,16 +6,15 @@ import argparse
 
 
 def register(subparsers) -> None:
+    from selftalk.cli.common import add_model_arguments, add_output
+
     parser = subparsers.add_parser(
         "test",
         help="predict every clip of a dataset split",
         description="Write one (frames × vertices × 3) .npy per clip of the split, named after "
         "the clip, for `selftalk metrics`.",
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", dest="run_dir", metavar="RUN_DIR", help="a training run")
-    source.add_argument("--model", metavar="MODEL_DIR", help="a model directory")
-    parser.add_argument("--checkpoint", choices=("best", "latest"), default="best")
+    add_model_arguments(parser, required=True, faces=False)
     parser.add_argument(
         "--data",
         required=True,
@@ -30,25 +29,24 @@ def register(subparsers) -> None:
         metavar="SPLITS.json",
         help="named splits {split: {subject: [sentence, ...]}} instead of the dataset's own",
     )
-    parser.add_argument("-o", "--output", required=True, metavar="PRED_DIR")
+    add_output(parser, required=True, metavar="PRED_DIR", help="folder of {clip}.npy to write")
     parser.add_argument(
         "--frames",
         choices=("gt", "audio"),
         default="gt",
         help="frame count: the ground truth's (default) or the audio's",
     )
-    parser.add_argument("--device", default="cpu")
-    parser.set_defaults(run=run)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from selftalk.inference.evaluate import predict_split
     from selftalk.outputs import check_output_folder
 
-    check_output_folder(args.output, inputs=[args.data, args.run_dir, args.model])
+    check_output_folder(args.output, inputs=[args.data, args.run, args.model, args.split_file])
     written = predict_split(
         model_dir=args.model,
-        run_dir=args.run_dir,
+        run_dir=args.run,
         checkpoint=args.checkpoint,
         data_dir=args.data,
         split=args.split,

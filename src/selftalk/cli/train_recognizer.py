@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import (
+    ConfigRecipe,
+    add_config,
+    add_output,
+    add_progress,
+    progress_enabled,
+    resolve_config,
+)
 from selftalk.cli.types import non_negative_int
+
+
+def default_recognizer_training():
+    """The bundled recognizer's training: a 6-layer, 192-d wav2vec 2.0 from scratch."""
+    from selftalk.training.asr import RecognizerTrainConfig
+
+    return RecognizerTrainConfig()
+
+
+CONFIGS = ConfigRecipe(presets={"default": default_recognizer_training}, default="default")
 
 
 def register(subparsers) -> None:
@@ -16,18 +34,12 @@ def register(subparsers) -> None:
         "and the recorded prompts it does not hold out, with augmentation. Writes a "
         "Hugging Face Wav2Vec2ForCTC directory.",
         epilog="example:\n  selftalk synth data/synth && "
-        "selftalk train-recognizer --data data/synth --out models/recognizer --tts 3000",
+        "selftalk train-recognizer --data data/synth -o models/recognizer --tts 3000",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="KEY=VALUE",
-        help="e.g. lr=5e-4 max_steps=20000 encoder.num_layers=4",
-    )
+    add_config(parser, CONFIGS, positional_overrides=True)
     parser.add_argument("--data", required=True, metavar="SYNTH_DIR", help="a SynthTalk corpus")
-    parser.add_argument("--out", required=True, metavar="DIR")
-    parser.add_argument("--config", action="append", default=[], metavar="YAML")
+    add_output(parser, required=True, metavar="DIR", help="the recognizer directory to write")
     parser.add_argument(
         "--tts",
         type=non_negative_int,
@@ -38,27 +50,23 @@ def register(subparsers) -> None:
     parser.add_argument("--no-recorded", action="store_true", help="leave out the recorded prompts")
     parser.add_argument("--val-split", default="val", help="split that selects the best weights")
     parser.add_argument("--report-splits", nargs="*", default=["test_voices", "test_recorded"])
-    parser.add_argument("--no-progress", action="store_true")
-    parser.set_defaults(run=run)
+    add_progress(parser)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from selftalk.config import apply_overrides, load_overrides, parse_assignments
     from selftalk.data.layout import DatasetLayout
     from selftalk.data.splits import split_clips
     from selftalk.io import write_json
     from selftalk.outputs import check_output_folder
     from selftalk.training import speech_data as sd
-    from selftalk.training.asr import RecognizerTrainConfig, evaluate, train_recognizer
+    from selftalk.training.asr import evaluate, train_recognizer
 
-    check_output_folder(args.out, inputs=[args.data, *args.config])
-    config = RecognizerTrainConfig()
-    for path in args.config:
-        config = apply_overrides(config, load_overrides(path))
-    config = apply_overrides(config, parse_assignments(args.overrides)).validate()
-    out = Path(args.out)
+    check_output_folder(args.output, inputs=[args.data, *args.config_files])
+    config = resolve_config(args, CONFIGS)
+    out = Path(args.output)
     layout = DatasetLayout(args.data)
     splits = layout.splits()
     voices, prompts = sd.held_out(args.data)
@@ -74,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             args.tts,
             exclude_voices=voices,
             seed=config.seed,
-            progress=not args.no_progress,
+            progress=progress_enabled(args),
         )
     if not args.no_recorded:
         examples += sd.recorded_examples(prompts)
@@ -88,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         f"training on {len(train_set)} utterances ({train_set.seconds / 60:.1f} min); "
         f"evaluating on {', '.join(f'{k} ({len(v)})' for k, v in eval_sets.items())}"
     )
-    model = train_recognizer(config, train_set, eval_sets, out, progress=not args.no_progress)
+    model = train_recognizer(config, train_set, eval_sets, out, progress=progress_enabled(args))
     scores = evaluate(model, eval_sets)
     write_json(
         out / "report.json",

@@ -61,6 +61,8 @@ class TalkingFaceDataset(Dataset):
             must be a whole multiple of it.
         sample_rate: audio rate (16 kHz for wav2vec 2.0).
         cache: keep decoded clips in memory (per process).
+        normalize: give audio normalised to zero mean and unit variance (wav2vec 2.0), or
+            as recorded (a phoneme recognizer hears levels as they are).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class TalkingFaceDataset(Dataset):
         fps: float | None = None,
         sample_rate: int = SAMPLE_RATE,
         cache: bool = False,
+        normalize: bool = True,
     ):
         from selftalk.data.layouts import open_dataset
 
@@ -85,6 +88,7 @@ class TalkingFaceDataset(Dataset):
                 self.layout.meta_path, f"cannot load at {self.fps} fps: {error}"
             ) from None
         self.sample_rate = sample_rate
+        self.normalize = normalize
         self.notes: list[str] = []
         self.names = self._resolve_clips(split)
         self._audio_paths = [self.layout.audio_path(n) for n in self.names]
@@ -134,11 +138,19 @@ class TalkingFaceDataset(Dataset):
         motion = open_motion(self._vertex_paths[index])
         return len(range(0, len(motion), self.frame_step))
 
+    def clip_audio(self, index: int) -> np.ndarray:
+        """Clip ``index``'s audio alone, as :meth:`load` gives it (no motion is read)."""
+        if self._cache is not None and index in self._cache:
+            return self._cache[index][0]
+        audio = load_audio(self._audio_paths[index], self.sample_rate)
+        return normalize(audio) if self.normalize else audio
+
     def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Decoded clip ``index``: audio (S,) float32 normalised, motion (T, V, 3) float32."""
+        """Decoded clip ``index``: audio (S,) float32 (normalised unless asked not to), motion
+        (T, V, 3) float32."""
         if self._cache is not None and index in self._cache:
             return self._cache[index]
-        audio = normalize(load_audio(self._audio_paths[index], self.sample_rate))
+        audio = self.clip_audio(index)
         vertices = self._load_motion(index)
         if self._cache is not None:
             self._cache[index] = (audio, vertices)

@@ -10,15 +10,13 @@ Public API::
 Heavy modules (pygltflib, soundfile) are imported only when used.
 """
 
+from selftalk.arkit import LIVE_LINK, LIVE_LINK_HEADER, live_link_csv
 from selftalk.export.arkit import (
-    ARKIT_NAMES,
-    LIVE_LINK_HEADER,
     BlendshapeBasis,
     SolveResult,
     SolverOptions,
     bundled_basis,
     export_arkit,
-    live_link_csv,
     load_basis,
     solve_weights,
     to_arkit,
@@ -28,8 +26,12 @@ from selftalk.export.basis import MotionBasis, fit_basis
 from selftalk.export.gltf import GlbInfo, glb_bytes, write_glb
 from selftalk.export.sequence import write_sequence
 
+#: the older name of :data:`selftalk.arkit.LIVE_LINK`, the column order of every curve file
+ARKIT_NAMES = LIVE_LINK
+
 __all__ = [
     "ARKIT_NAMES",
+    "LIVE_LINK",
     "LIVE_LINK_HEADER",
     "BlendshapeBasis",
     "GlbInfo",

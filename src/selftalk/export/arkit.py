@@ -13,91 +13,15 @@ they mean the same on any mesh scale.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from selftalk.arkit import LIVE_LINK, match_names, write_curves
 from selftalk.checks import finite_array, frame_rate, non_negative, positive
 from selftalk.errors import ConfigError, InputError
-from selftalk.io import write_json, write_text
-
-# The 52 ARKit blendshapes (Apple's names) in the column order of Live Link Face recordings.
-ARKIT_NAMES = (
-    "eyeBlinkLeft",
-    "eyeLookDownLeft",
-    "eyeLookInLeft",
-    "eyeLookOutLeft",
-    "eyeLookUpLeft",
-    "eyeSquintLeft",
-    "eyeWideLeft",
-    "eyeBlinkRight",
-    "eyeLookDownRight",
-    "eyeLookInRight",
-    "eyeLookOutRight",
-    "eyeLookUpRight",
-    "eyeSquintRight",
-    "eyeWideRight",
-    "jawForward",
-    "jawRight",
-    "jawLeft",
-    "jawOpen",
-    "mouthClose",
-    "mouthFunnel",
-    "mouthPucker",
-    "mouthRight",
-    "mouthLeft",
-    "mouthSmileLeft",
-    "mouthSmileRight",
-    "mouthFrownLeft",
-    "mouthFrownRight",
-    "mouthDimpleLeft",
-    "mouthDimpleRight",
-    "mouthStretchLeft",
-    "mouthStretchRight",
-    "mouthRollLower",
-    "mouthRollUpper",
-    "mouthShrugLower",
-    "mouthShrugUpper",
-    "mouthPressLeft",
-    "mouthPressRight",
-    "mouthLowerDownLeft",
-    "mouthLowerDownRight",
-    "mouthUpperUpLeft",
-    "mouthUpperUpRight",
-    "browDownLeft",
-    "browDownRight",
-    "browInnerUp",
-    "browOuterUpLeft",
-    "browOuterUpRight",
-    "cheekPuff",
-    "cheekSquintLeft",
-    "cheekSquintRight",
-    "noseSneerLeft",
-    "noseSneerRight",
-    "tongueOut",
-)
-# Head and eye rotations that Live Link Face appends; we write them as 0.
-LIVE_LINK_EXTRA = (
-    "HeadYaw",
-    "HeadPitch",
-    "HeadRoll",
-    "LeftEyeYaw",
-    "LeftEyePitch",
-    "LeftEyeRoll",
-    "RightEyeYaw",
-    "RightEyePitch",
-    "RightEyeRoll",
-)
-LIVE_LINK_HEADER = (
-    "Timecode",
-    "BlendShapeCount",
-    *(name[0].upper() + name[1:] for name in ARKIT_NAMES),
-    *LIVE_LINK_EXTRA,
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,7 +155,7 @@ def solve_weights(
     # long motion would take gigabytes (10 min of a 4.5 k-vertex head: 2 GB)
     rhs = np.concatenate([_offsets(motion, s, neutral) @ a for s in _blocks(t, v)])
     scale = float(np.mean(np.diag(gram))) or 1.0
-    weights, iterations, converged = _admm_box_qp(
+    weights, iterations, converged, _ = _admm_box_qp(
         gram,
         rhs,
         smoothing=options.smoothing * scale,
@@ -269,22 +193,38 @@ def _offsets(motion: np.ndarray, frames: slice, neutral: np.ndarray) -> np.ndarr
     return block.reshape(len(block), -1)
 
 
-def _admm_box_qp(gram, rhs, *, smoothing, ridge, options):
-    """min_W sum_t (w_t^T G w_t / 2 - b_t^T w_t) + s/2 |D W|^2 + r/2 |W|^2 s.t. 0 <= W <= 1."""
+def _admm_box_qp(gram, rhs, *, smoothing, ridge, options, previous=None, rho=None):
+    """min_W sum_t (w_t^T G w_t / 2 - b_t^T w_t) + s/2 |D W|^2 + r/2 |W|^2 s.t. 0 <= W <= 1.
+
+    ``previous`` (K,): weights of the frame before the first, held fixed; the smoothing term
+    then also ties the first frame to it (causal smoothing, for streams solved block by block);
+    ``rho``: the penalty to start from (the one the previous block ended with, say).
+    Returns the weights, the iterations, whether it converged, and the final penalty.
+    """
     from scipy.fft import dct, idct
 
     t = len(rhs)
     eig_g, q = np.linalg.eigh(gram)
-    eig_l = 2.0 - 2.0 * np.cos(np.pi * np.arange(t) / t)  # path Laplacian, DCT-II eigenbasis
-    rho = float(np.sqrt(max(eig_g.max(), 1e-12) * max(eig_g.min() + ridge, 1e-6 * eig_g.max())))
-    rho = max(rho, 1e-12)
+    if previous is None:  # path Laplacian, diagonalised by the DCT-II
+        eig_l = 2.0 - 2.0 * np.cos(np.pi * np.arange(t) / t)
+        to_time = lambda x: dct(x, type=2, norm="ortho", axis=0)
+        from_time = lambda x: idct(x, type=2, norm="ortho", axis=0)
+    else:  # path Laplacian + the edge to the fixed previous frame
+        eig_l, vectors = _anchored_path_eigen(t)
+        to_time = lambda x: vectors.T @ x
+        from_time = lambda x: vectors @ x
+        rhs = rhs.copy()
+        rhs[0] += smoothing * np.asarray(previous, np.float64)
+    if rho is None:
+        rho = np.sqrt(max(eig_g.max(), 1e-12) * max(eig_g.min() + ridge, 1e-6 * eig_g.max()))
+    rho = max(float(rho), 1e-12)
     base = eig_g[None, :] + ridge + smoothing * eig_l[:, None]  # (T, K)
 
     # The loop multiplies only (T, K) by (K, K) matrices: einsum's own loops keep that at a
     # fraction of a millisecond, while a threaded BLAS can take 50x longer on a busy machine.
     def solve(b, rho):  # (G + r + rho) W + s L W = b
-        spectral = dct(np.einsum("tk,kj->tj", b, q), type=2, norm="ortho", axis=0) / (base + rho)
-        return np.einsum("tj,kj->tk", idct(spectral, type=2, norm="ortho", axis=0), q)
+        spectral = to_time(np.einsum("tk,kj->tj", b, q)) / (base + rho)
+        return np.einsum("tj,kj->tk", from_time(spectral), q)
 
     def norm(x):
         return float(np.sqrt(np.sum(x * x)))
@@ -305,62 +245,30 @@ def _admm_box_qp(gram, rhs, *, smoothing, ridge, options):
         change = norm(z - z_old)  # dual residual / rho, in weight units too
         scale = max(norm(z), norm_b, 1.0)
         if primal < options.tolerance * scale and change < options.tolerance * scale:
-            return z, iteration, True
+            return z, iteration, True, rho
         # residual balancing (Boyd et al. 2011, section 3.4.1), both residuals in weight units
         if primal > 10 * change:
             rho, u = rho * 2, u / 2
         elif change > 10 * primal:
             rho, u = rho / 2, u * 2
-    return z, options.max_iterations, False
+    return z, options.max_iterations, False, rho
 
 
-def _key(name: str) -> str:
-    """Name -> matching key: ``eyeBlink_L``, ``EyeBlinkLeft`` and ``eyeblinkleft`` agree."""
-    name = re.sub(r"[_.\s-]?([LR])$", lambda m: "Left" if m.group(1) == "L" else "Right", name)
-    return re.sub(r"[^a-z]", "", name.lower())
+@functools.lru_cache(maxsize=16)
+def _anchored_path_eigen(t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (T,) and vectors (T, T) of the path Laplacian of T frames plus the edge
+    from the first frame to a fixed one before it."""
+    laplacian = np.diag(np.full(t, 2.0)) - np.eye(t, k=1) - np.eye(t, k=-1)
+    laplacian[-1, -1] = 1.0
+    return np.linalg.eigh(laplacian)
 
 
 def to_arkit(
     weights: np.ndarray, names: tuple[str, ...] | list[str]
 ) -> tuple[np.ndarray, list[str]]:
-    """(T, K) weights named ``names`` -> (T, 52) in ARKit order, and the ARKit names missing
+    """(T, K) weights named ``names`` -> (T, 52) in Live Link order, and the ARKit names missing
     from ``names`` (their columns are 0). Names that are not ARKit names are dropped."""
-    index = {_key(n): i for i, n in enumerate(names)}
-    out = np.zeros((len(weights), len(ARKIT_NAMES)), np.float32)
-    missing = []
-    for j, name in enumerate(ARKIT_NAMES):
-        i = index.get(_key(name))
-        if i is None:
-            missing.append(name)
-        else:
-            out[:, j] = weights[:, i]
-    return out, missing
-
-
-def timecode(frame: int, fps: float) -> str:
-    """Live Link Face timecode ``HH:MM:SS:FF.fff`` (FF: frame within the second at ``fps``,
-    .fff: sub-frame fraction) of frame ``frame``."""
-    seconds_total = frame / fps
-    whole = int(np.floor(seconds_total + 1e-9))
-    within = (seconds_total - whole) * fps
-    ff = int(np.floor(within + 1e-6))
-    sub = round((within - ff) * 1000) % 1000
-    h, rem = divmod(whole, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:02d}:{m:02d}:{s:02d}:{ff:02d}.{sub:03d}"
-
-
-def live_link_csv(weights52: np.ndarray, fps: float) -> str:
-    """CSV text in the layout Live Link Face records: Timecode, BlendShapeCount, the 52
-    blendshapes (PascalCase), then 9 head/eye rotations (here 0)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(LIVE_LINK_HEADER)
-    count = len(ARKIT_NAMES) + len(LIVE_LINK_EXTRA)
-    zeros = ["0"] * len(LIVE_LINK_EXTRA)
-    for i, row in enumerate(np.asarray(weights52, np.float64)):
-        writer.writerow([timecode(i, fps), count, *(f"{x:.6f}" for x in row), *zeros])
-    return buffer.getvalue()
+    return match_names(weights, names, LIVE_LINK)
 
 
 def write_arkit(path: str | Path, result: SolveResult, *, fps: float) -> tuple[Path, list[str]]:
@@ -371,28 +279,14 @@ def write_arkit(path: str | Path, result: SolveResult, *, fps: float) -> tuple[P
     path = Path(path)
     fps = frame_rate(fps)
     weights, missing = to_arkit(result.weights, result.names)
-    if path.suffix.lower() == ".csv":
-        write_text(path, live_link_csv(weights, fps))
-    elif path.suffix.lower() == ".json":
-        write_json(
-            path,
-            {
-                "format": "selftalk.arkit52/1",
-                "fps": float(fps),
-                "names": list(ARKIT_NAMES),
-                "times": [round(i / fps, 6) for i in range(len(weights))],
-                "weights": [[round(float(x), 6) for x in row] for row in weights],
-                "fit": {
-                    "rms_error": result.rms_error,
-                    "max_error": result.max_error,
-                    "iterations": result.iterations,
-                    "converged": result.converged,
-                    "missing": missing,
-                },
-            },
-        )
-    else:
-        raise ConfigError(f"{path}: ARKit curves are written as .csv or .json")
+    fit = {
+        "rms_error": result.rms_error,
+        "max_error": result.max_error,
+        "iterations": result.iterations,
+        "converged": result.converged,
+        "missing": missing,
+    }
+    write_curves(path, weights, fps=fps, order=LIVE_LINK, fit=fit)
     return path, missing
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from selftalk import __version__
 from selftalk.checks import frame_rate
+from selftalk.config import SAMPLE_RATE
 from selftalk.export.basis import MotionBasis, fit_basis
 from selftalk.io import atomic_path, write_bytes
 from selftalk.outputs import MARK, check_output_file, same_file
@@ -49,7 +50,7 @@ def write_glb(
     fps: float = 30.0,
     template: np.ndarray | None = None,
     audio: str | Path | np.ndarray | None = None,
-    audio_rate: int = 16_000,
+    audio_rate: int = SAMPLE_RATE,
     tolerance: float | None = None,
     relative_tolerance: float = 1e-3,
     max_components: int = 64,
@@ -80,7 +81,7 @@ def write_glb(
     )
     path = Path(path)
     audio_path = (
-        _write_audio(audio_beside(path), audio, audio_rate, force=force)
+        write_audio(audio_beside(path), audio, audio_rate, force=force)
         if audio is not None
         else None
     )
@@ -114,8 +115,10 @@ def glb_bytes(
     color: tuple[float, float, float] = (0.70, 0.70, 0.74),
     name: str = "face",
     audio_name: str | None = None,
+    target_names: list[str] | None = None,
 ) -> bytes:
-    """The ``.glb`` file of a motion basis, as bytes."""
+    """The ``.glb`` file of a motion basis, as bytes. ``target_names`` default to ``pca_00``…;
+    a basis with no frames gives morph targets and no animation (a rigged mesh)."""
     import pygltflib as g
 
     n_vertices = len(basis.base)
@@ -146,11 +149,12 @@ def glb_bytes(
                 POSITION=vec3(target, bounds=True), NORMAL=vec3(delta_normals, bounds=False)
             )
         )
-    target_names = [f"pca_{k:02d}" for k in range(len(targets))]
+    if target_names is None:
+        target_names = [f"pca_{k:02d}" for k in range(len(targets))]
 
     frames = len(basis.weights)
     animations = []
-    if targets:
+    if targets and frames:
         times = np.arange(frames, dtype=np.float32) / np.float32(fps)
         time_accessor = blob.accessor(times, FLOAT, "SCALAR", bounds=True)
         weight_accessor = blob.accessor(
@@ -277,7 +281,7 @@ def audio_beside(path: str | Path) -> Path:
     return Path(path).with_suffix(".wav")
 
 
-def _write_audio(
+def write_audio(
     path: Path, audio: str | Path | np.ndarray, audio_rate: int, *, force: bool = False
 ) -> Path:
     """Write ``audio`` beside the .glb as 16-bit PCM WAV (plays in every browser)."""

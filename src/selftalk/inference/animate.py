@@ -60,10 +60,12 @@ def animate(
     subject: str | None = None,
     template_path: str | Path | None = None,
     window: float = 20.0,
-    size: int = 512,
+    size: int | tuple[int, int] = 512,
     force: bool = False,
+    engine=None,
 ) -> Animation:
-    """Animate ``audio_path`` with ``loaded`` and write ``output`` (type from its suffix).
+    """Animate ``audio_path`` with ``loaded`` and write ``output`` (type from its suffix);
+    ``engine`` runs the model instead of torch (see :func:`predict_motion`).
 
     ``force`` lets paths selftalk chooses (``output=None``'s ``AUDIO.mp4``, a ``.glb``'s
     ``.wav``) replace files selftalk did not write."""
@@ -71,7 +73,9 @@ def animate(
     template = loaded.template(subject=subject, mesh_path=template_path)
     longest, why = max_audio_seconds(loaded.model)
     audio = load_audio(audio_path, max_seconds=longest, why=why)
-    motion = predict_motion(loaded.model, audio, template, window=window, source=audio_path)
+    motion = predict_motion(
+        loaded.model, audio, template, window=window, source=audio_path, engine=engine
+    )
     fps = loaded.model.config.fps
     write_motion(
         path,
@@ -82,6 +86,7 @@ def animate(
         template=template,
         size=size,
         force=force,
+        audio_path=audio_path,
     )
     return Animation(path=path, motion=motion, fps=fps, seconds=len(audio) / SAMPLE_RATE)
 
@@ -94,10 +99,14 @@ def write_motion(
     fps: float,
     faces: np.ndarray | None,
     template: np.ndarray,
-    size: int = 512,
+    size: int | tuple[int, int] = 512,
     force: bool = False,
+    audio_path: str | Path | None = None,
 ) -> None:
-    """Write (T, V, 3) ``motion`` as ``.npy``, ``.mp4``, ``.glb`` or ARKit ``.csv``/``.json``."""
+    """Write (T, V, 3) ``motion`` as ``.npy``, ``.mp4``, ``.glb`` or ARKit ``.csv``/``.json``.
+
+    ``size``: the video's (width, height), or one number for a square. ``audio_path``: the
+    file ``audio`` came from; a ``.glb`` whose ``.wav`` would be that file keeps it as is."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
         save_npy(path, motion)
@@ -123,11 +132,14 @@ def write_motion(
     if suffix == ".glb":
         from selftalk.export.gltf import write_glb
 
-        write_glb(path, motion, faces, fps=fps, template=template, audio=audio, force=force)
+        beside = audio_path is not None and same_file(audio_beside(path), audio_path)
+        sound = audio_path if beside else audio  # never rewrite the input in its own place
+        write_glb(path, motion, faces, fps=fps, template=template, audio=sound, force=force)
     else:
         from selftalk.render.movie import render_video
         from selftalk.render.options import RenderOptions
 
+        width, height = (size, size) if isinstance(size, int) else size
         render_video(
             motion,
             faces,
@@ -135,5 +147,5 @@ def write_motion(
             fps=fps,
             audio=audio,
             template=template,
-            options=RenderOptions(width=size, height=size),
+            options=RenderOptions(width=width, height=height),
         )

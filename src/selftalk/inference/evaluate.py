@@ -43,7 +43,9 @@ def predict_split(
         refuse_input(target, [early.layout.audio_path(name), early.layout.vertices_path(name)])
     loaded = load_model(model_dir=model_dir, run_dir=run_dir, checkpoint=checkpoint, device=device)
     model = loaded.model
-    dataset = TalkingFaceDataset(data_dir, split, splits_file=split_file, fps=model.config.fps)
+    dataset = TalkingFaceDataset(
+        data_dir, split, splits_file=split_file, fps=model.config.fps, normalize=False
+    )
     for note in dataset.notes:
         print(f"selftalk test: note: {note}", file=sys.stderr)
     for subject, template in dataset.templates.items():
@@ -57,7 +59,8 @@ def predict_split(
         for index in tqdm(range(len(dataset)), desc=f"predict {split}", disable=not progress):
             batch = collate([dataset[index]]).to(model.device)
             lengths = batch.frame_lengths if frames == "gt" else None
-            motion = model(batch.audio, batch.templates, batch.audio_lengths, lengths)
+            heard = model.hear(batch.audio[0].cpu().numpy()).to(model.device)[None]
+            motion = model(heard, batch.templates, torch.tensor([heard.shape[1]]), lengths)
             n = int(motion.frame_lengths[0])
             save_npy(targets[index], motion.vertices[0, :n].cpu().numpy())
     return len(dataset)

@@ -9,6 +9,8 @@ frames, so every window's frames land exactly on the global frame grid.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -18,8 +20,9 @@ from selftalk.errors import ConfigError, InputError
 from selftalk.models.selftalk import SelfTalk
 
 
-def grid_period(fps: float, hop: int = 320, rate: int = SAMPLE_RATE) -> int:
-    """Smallest sample count that is a whole number of audio hops and of mesh frames."""
+def grid_period(fps: float, hop: int, rate: int = SAMPLE_RATE) -> int:
+    """Smallest sample count that is a whole number of audio hops (samples per encoder frame,
+    from the encoder's config: ``FacialAnimator.hop``) and of mesh frames."""
     for frames in range(1, 1001):
         samples = frames * rate / fps
         if abs(samples - round(samples)) < 1e-6 and round(samples) % hop == 0:
@@ -29,6 +32,10 @@ def grid_period(fps: float, hop: int = 320, rate: int = SAMPLE_RATE) -> int:
 
 def total_frames(model: SelfTalk, n_samples: int) -> int:
     """Frames the model makes of ``n_samples`` of audio in one pass."""
+    if model.animator.hears_phonemes:  # its animator counts the recognizer's 50 Hz frames
+        from selftalk.models.prosody import frame_count
+
+        n_samples = frame_count(n_samples)
     lengths = model.animator.default_frame_lengths(torch.tensor([n_samples]))
     return int(lengths[0])
 
@@ -58,9 +65,12 @@ def available_memory() -> int | None:
 
 def motion_bytes_per_second(model: SelfTalk) -> float:
     """Memory one second of audio takes in :func:`predict_motion`: the (T, V, 3) float32
-    motion and its frame weights, and the audio (raw, normalised, on the model's device)."""
+    motion and its frame weights, and the audio (raw, normalised, on the model's device).
+    An animator that hears phonemes holds the motion twice at the end (the stream's blocks
+    of frames and their concatenation)."""
     config = model.config
-    return config.fps * (config.n_vertices * 3 * 4 + 4) + SAMPLE_RATE * 4 * 3
+    copies = 2 if model.animator.hears_phonemes else 1
+    return config.fps * (copies * config.n_vertices * 3 * 4 + 4) + SAMPLE_RATE * 4 * 3
 
 
 def max_audio_seconds(model: SelfTalk, memory: int | None = None) -> tuple[float | None, str]:
@@ -110,25 +120,40 @@ def predict_motion(
     window: float = 20.0,
     overlap: float | None = None,
     source: str = "audio",
+    engine: Callable | None = None,
 ) -> np.ndarray:
     """Animate (S,) raw 16 kHz audio on a (V, 3) template → (T, V, 3) float32 vertices.
 
     ``window`` and ``overlap`` are seconds (``overlap < window``; default ``min(2, window / 2)``);
     ``source`` names the audio in errors (e.g. its path).
-    """
+    ``engine(samples (S,), template (V, 3)) → (T, V, 3)`` runs one window instead of
+    ``model.predict`` (e.g. :class:`selftalk.inference.onnx.OnnxEngine`).
+
+    An animator that hears phonemes has a bounded receptive field and runs exactly over the
+    whole audio in bounded memory (:mod:`selftalk.inference.phonetic_stream`); ``window`` and
+    ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window. The
+    inputs are checked (:func:`check_inputs`) for both."""
     window = positive(window, "window")
     overlap = min(2.0, window / 2) if overlap is None else non_negative(overlap, "overlap")
     if overlap >= window:
         raise ConfigError(f"overlap ({overlap:g} s) must be shorter than window ({window:g} s)")
     check_inputs(model, audio, template, str(source))
+    if model.animator.hears_phonemes:
+        if engine is not None:
+            raise ConfigError("a model that hears phonemes runs with the torch engine")
+        from selftalk.inference.phonetic_stream import predict_phonetic
+
+        return predict_phonetic(model, audio, template)
     model.eval()
+    run = engine or model.predict
     device = model.device
     samples = torch.from_numpy(normalize(audio)).to(device)
     template_t = torch.as_tensor(template, dtype=torch.float32, device=device)
     n_total = total_frames(model, len(samples))
     fps = model.config.fps
-    period = grid_period(fps)
+    period = grid_period(fps, model.animator.hop)
     win = max(period, int(round(window * SAMPLE_RATE / period)) * period)
+
     lap = max(period, int(round(overlap * SAMPLE_RATE / period)) * period)
     hop = win - lap
     if hop <= 0:  # both rounded to the same grid step
@@ -137,14 +162,14 @@ def predict_motion(
             f"{period / SAMPLE_RATE:g} s at {fps:g} fps"
         )
     if len(samples) <= win:
-        return model.predict(samples, template_t).cpu().numpy()
+        return _numpy(run(samples, template_t))
     out = np.zeros((n_total, *template.shape), np.float32)
     weight = np.zeros(n_total, np.float32)
     lap_frames = lap * fps / SAMPLE_RATE
     starts = list(range(0, max(1, len(samples) - lap), hop))
     for k, start in enumerate(starts):
         chunk = samples[start : start + win]
-        motion = model.predict(chunk, template_t).cpu().numpy()
+        motion = _numpy(run(chunk, template_t))
         first = int(round(start * fps / SAMPLE_RATE))
         n = min(len(motion), n_total - first)
         if n <= 0:
@@ -163,3 +188,9 @@ def predict_motion(
         out[missing] = template
     out /= weight[:, None, None]  # in place: long audio makes a large motion
     return out
+
+
+def _numpy(motion) -> np.ndarray:
+    if isinstance(motion, torch.Tensor):
+        motion = motion.detach().cpu().numpy()
+    return np.asarray(motion, np.float32)

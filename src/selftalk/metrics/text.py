@@ -15,20 +15,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _SPECIAL_TOKENS = re.compile(r"<[A-Za-z/]+>")  # <unk>, <s>, </s>, <pad> of a CTC vocabulary
-_NOT_KEPT = re.compile(r"[^A-Z0-9' -]+")
-_SPACES = re.compile(r"\s+")
+_NOT_KEPT = re.compile(r"[^A-Z' -]+")
 
 
 def normalize_transcript(text: str) -> str:
-    """Upper-case; special tokens dropped; ``|`` and other punctuation become spaces.
+    """Text → what the recognizer writes: the one transcript normaliser of selftalk.
 
-    Keeps A–Z, apostrophes and hyphens (the characters of the recognizer's vocabulary,
-    :mod:`selftalk.models.vocab`), digits, and single spaces; so a reference with punctuation
-    compares fairly with a recognizer's or lip reader's output.
+    Special tokens dropped, ``|`` a space, notes ([beep], (silence)) dropped, numbers
+    spelled and symbols named (:func:`selftalk.synth.text.spoken_form`), upper-cased, every
+    character but A–Z, apostrophes and hyphens (the recognizer's vocabulary,
+    :mod:`selftalk.models.vocab`) a space, words' leading and trailing ``'``/``-`` stripped,
+    single spaces. References and hypotheses compare fairly after it (CER), and it makes
+    the recognizer's training labels.
+
+    ``"Press 1, then #."`` → ``"PRESS ONE THEN POUND"``; ``"<s>WELL-KNOWN</s>"`` →
+    ``"WELL-KNOWN"``.
     """
-    text = _SPECIAL_TOKENS.sub("", text).upper().replace("|", " ")
-    text = _NOT_KEPT.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    from selftalk.synth.text import spoken_form
+
+    text = spoken_form(_SPECIAL_TOKENS.sub("", text).replace("|", " "))
+    words = (w.strip("'-") for w in _NOT_KEPT.sub(" ", text.upper()).split())
+    return " ".join(w for w in words if w)
 
 
 @dataclass(frozen=True, kw_only=True)

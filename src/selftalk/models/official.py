@@ -36,7 +36,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from selftalk.config import PAPER_RECOGNIZER, ModelConfig, SpeechEncoderConfig, xlsr53_large
+from selftalk.config import (
+    PAPER_RECOGNIZER,
+    SAMPLE_RATE,
+    ModelConfig,
+    SpeechEncoderConfig,
+    xlsr53_large,
+)
 from selftalk.errors import ConfigError, InputError
 from selftalk.models.selftalk import SelfTalk
 from selftalk.models.wav2vec2 import adapt_weight_norm_keys
@@ -266,21 +272,35 @@ def _load_strict(model: SelfTalk, mapped: dict[str, torch.Tensor], source) -> No
     expected = model.state_dict()
     mapped = adapt_weight_norm_keys(mapped, set(expected))
     mapped[LIP_INDICES_KEY] = expected[LIP_INDICES_KEY]
-    missing = [official_name(k) for k in expected if k not in mapped]
-    unexpected = [official_name(k) for k in mapped if k not in expected]
+    _check_state(expected, mapped, official_name, source, shape_label="does not fit the preset: ")
+    model.load_state_dict(mapped, strict=True)
+
+
+def _check_state(
+    expected: dict[str, torch.Tensor],
+    tensors: dict[str, torch.Tensor],
+    name,
+    source,
+    *,
+    label: str = "",
+    shape_label: str = "",
+) -> None:
+    """Refuse ``tensors`` unless they have exactly the keys and shapes of ``expected``; the
+    message names keys as ``name(key)`` (the release's naming)."""
+    missing = [name(k) for k in expected if k not in tensors]
+    unexpected = [name(k) for k in tensors if k not in expected]
     if missing or unexpected:
-        raise InputError(source, _mismatch_message(missing, unexpected))
+        raise InputError(source, label + _mismatch_message(missing, unexpected))
     wrong = [
-        f"{official_name(k)} is {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
-        for k, v in mapped.items()
+        f"{name(k)} is {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
+        for k, v in tensors.items()
         if v.shape != expected[k].shape
     ]
     if wrong:
         raise InputError(
             source,
-            f"does not fit the preset: {len(wrong)} tensor(s) of the wrong shape: {_sample(wrong)}",
+            f"{label}{shape_label}{len(wrong)} tensor(s) of the wrong shape: {_sample(wrong)}",
         )
-    model.load_state_dict(mapped, strict=True)
 
 
 def _check_recognizer(
@@ -293,19 +313,7 @@ def _check_recognizer(
     with torch.device("meta"):  # names and shapes only: no memory, no initialisation
         expected = Wav2Vec2ForCTC(hf_config).state_dict()
     tensors = adapt_weight_norm_keys(tensors, set(expected))
-    missing = [RECOGNIZER_PREFIX + k for k in expected if k not in tensors]
-    unexpected = [RECOGNIZER_PREFIX + k for k in tensors if k not in expected]
-    if missing or unexpected:
-        raise InputError(source, "recognizer: " + _mismatch_message(missing, unexpected))
-    wrong = [
-        f"{RECOGNIZER_PREFIX}{k} is {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
-        for k, v in tensors.items()
-        if v.shape != expected[k].shape
-    ]
-    if wrong:
-        raise InputError(
-            source, f"recognizer: {len(wrong)} tensor(s) of the wrong shape: {_sample(wrong)}"
-        )
+    _check_state(expected, tensors, lambda k: RECOGNIZER_PREFIX + k, source, label="recognizer: ")
     return tensors
 
 
@@ -387,7 +395,7 @@ def save_imported(
 _FEATURE_EXTRACTOR = {
     "feature_extractor_type": "Wav2Vec2FeatureExtractor",
     "feature_size": 1,
-    "sampling_rate": 16000,
+    "sampling_rate": SAMPLE_RATE,
     "padding_value": 0.0,
     "padding_side": "right",
     "do_normalize": True,

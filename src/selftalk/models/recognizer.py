@@ -11,6 +11,7 @@ which is also what lets them be cached on disk.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from torch import nn
 
 from selftalk.config import SpeechEncoderConfig
 from selftalk.models.frames import conv_output_lengths, lengths_to_mask
-from selftalk.models.vocab import greedy_ctc_labels
+from selftalk.models.vocab import DELIMITER_ID, greedy_ctc_labels
 from selftalk.models.wav2vec2 import build_wav2vec2
 
 
@@ -32,22 +33,32 @@ class RecognizerOutput:
         token_ids: (B, T) int64 argmax tokens (the greedy path).
         lengths: (B,) valid frames per clip.
         logits: (B, T, U) or None when loaded from a cache.
+        delimiter: the word-delimiter token (trimmed from the transcript's ends), if any.
+        merge: join label repeats that a blank separates (a phoneme recognizer read as visemes).
     """
 
     hidden: torch.Tensor
     token_ids: torch.Tensor
     lengths: torch.Tensor
     logits: torch.Tensor | None = None
+    delimiter: int | None = DELIMITER_ID
+    merge: bool = False
 
     def labels(self, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Greedy CTC pseudo-labels over the first ``lengths`` frames (default: all valid)."""
         lengths = self.lengths if lengths is None else torch.minimum(lengths, self.lengths)
-        return greedy_ctc_labels(self.token_ids, lengths)
+        return greedy_ctc_labels(
+            self.token_ids, lengths, delimiter=self.delimiter, merge=self.merge
+        )
 
     def to(self, device: torch.device | str) -> RecognizerOutput:
         move = lambda t: None if t is None else t.to(device)
-        return RecognizerOutput(
-            move(self.hidden), move(self.token_ids), move(self.lengths), move(self.logits)
+        return dataclasses.replace(
+            self,
+            hidden=move(self.hidden),
+            token_ids=move(self.token_ids),
+            lengths=move(self.lengths),
+            logits=move(self.logits),
         )
 
 

@@ -46,11 +46,12 @@ class SelfTalk(nn.Module):
             raise ValueError(
                 f"{len(lip_indices)} lip indices given, the config expects {config.n_lip_vertices}"
             )
-        if audio_encoder is None:
+        if audio_encoder is None and config.animator.input == "waveform":
             audio_encoder = build_wav2vec2(config.animator.encoder)
         self.config = config
         self.animator = FacialAnimator(config, audio_encoder)
         self.lip_reader = LipReadingInterpreter(config.lip_reader, lip_indices)
+        self._ears = None
 
     @property
     def device(self) -> torch.device:
@@ -60,10 +61,43 @@ class SelfTalk(nn.Module):
         """Animate: see :meth:`FacialAnimator.forward`."""
         return self.animator(audio, templates, audio_lengths, frame_lengths)
 
+    @property
+    def ears(self):
+        """The phoneme recognizer this model hears through (``input: phonemes``), built once."""
+        if self._ears is None:
+            from selftalk.models.phoneme_recognizer import PhonemeRecognizer
+
+            self._ears = PhonemeRecognizer(self.config.animator.ears)
+        return self._ears
+
+    def hear(self, audio: np.ndarray) -> torch.Tensor:
+        """What the animator hears of (S,) 16 kHz audio: the normalised waveform (S,), or the
+        phonetic features (T, F) of the raw one."""
+        from selftalk.audio import normalize
+
+        if self.config.animator.input == "waveform":
+            return torch.from_numpy(normalize(audio))
+        return torch.from_numpy(self.ears.features(audio, prosody=self.config.animator.prosody))
+
+    @property
+    def streams_natively(self) -> bool:
+        """Whether :meth:`stream_session` serves this model (an animator that hears phonemes;
+        others stream through :mod:`selftalk.streaming.windowed`)."""
+        return self.animator.hears_phonemes
+
+    def stream_session(self, template: np.ndarray, *, core: int | None = None):
+        """A stream of 16 kHz samples → mesh frames (``push``/``flush``), for an animator that
+        hears phonemes (:class:`~selftalk.inference.phonetic_stream.PhonemeStreamSession`);
+        ``core``: recognizer frames decided at a time (smaller: less latency, more cost)."""
+        from selftalk.inference.phonetic_stream import PhonemeStreamSession
+
+        self.eval()
+        return PhonemeStreamSession(self, template, core=core)
+
     @torch.no_grad()
     def predict(self, audio: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-        """Motion for one clip, animator only: audio (S,) normalised 16 kHz, template (V, 3)
-        → vertices (T, V, 3)."""
+        """Motion for one clip, animator only: what it hears (:meth:`hear`: audio (S,)
+        normalised 16 kHz, or features (T, F)), template (V, 3) → vertices (T, V, 3)."""
         was_training = self.training
         self.eval()
         try:
@@ -71,6 +105,20 @@ class SelfTalk(nn.Module):
         finally:
             self.train(was_training)
         return out.vertices[0, : int(out.frame_lengths[0])]
+
+    def inference_contract(self, *, seconds: float = 2.0):
+        """The animator as one exportable graph and how to feed it (a ``raw_audio``
+        :class:`~selftalk.models.contract.InferenceContract`; ``seconds`` of example audio)."""
+        from selftalk.models.raw_audio_graph import raw_audio_contract
+
+        if self.animator.hears_phonemes:
+            from selftalk.errors import ConfigError
+
+            raise ConfigError(
+                "this model hears phonemes: its features contract (the recognizer outside "
+                "the graph) is not exportable yet; export a wav2vec 2.0 model"
+            )
+        return raw_audio_contract(self.animator, seconds=seconds)
 
     # ----------------------------------------------------------------------------------------
     # Save / load
@@ -94,7 +142,11 @@ class SelfTalk(nn.Module):
                 "format": FORMAT,
                 "selftalk_version": __version__,
                 "model": to_dict(self.config),
-                "audio_encoder": hf_config_dict(self.animator.audio_encoder),
+                "audio_encoder": (
+                    None
+                    if self.animator.hears_phonemes
+                    else hf_config_dict(self.animator.audio_encoder)
+                ),
                 **(extra or {}),
             },
         )
@@ -120,9 +172,18 @@ class SelfTalk(nn.Module):
             config.validate()
         except ConfigError as error:
             raise InputError(config_path, str(error)) from None
+        hears_phonemes = config.animator.input == "phonemes"
+        if not hears_phonemes and (
+            not isinstance(meta.get("audio_encoder"), dict) or not meta["audio_encoder"]
+        ):
+            raise InputError(config_path, "'audio_encoder' must be a non-empty JSON object")
 
         def build(lip_indices) -> SelfTalk:
-            encoder = _build_encoder(meta["audio_encoder"], lite=lite, source=config_path)
+            encoder = (
+                None
+                if hears_phonemes
+                else _build_encoder(meta["audio_encoder"], lite=lite, source=config_path)
+            )
             return cls(config, lip_indices, audio_encoder=encoder)
 
         weights = directory / WEIGHTS_NAME
@@ -153,7 +214,8 @@ class SelfTalk(nn.Module):
 
 def read_model_config(directory: str | Path) -> dict[str, Any]:
     """The parsed ``config.json`` of a model directory, checked to be one: a JSON object with
-    ``format``, a ``model`` object and an ``audio_encoder`` object."""
+    ``format``, a ``model`` object and an ``audio_encoder`` (an object, or null for a model
+    that hears phonemes; :meth:`SelfTalk.from_pretrained` checks which)."""
     path = Path(directory) / CONFIG_NAME
     if not Path(directory).is_dir():
         raise InputError(directory, "no such model directory")
@@ -164,9 +226,10 @@ def read_model_config(directory: str | Path) -> dict[str, Any]:
         raise InputError(path, f"expected a JSON object, found a {type(meta).__name__}")
     if meta.get("format") != FORMAT:
         raise InputError(path, f"not a selftalk model config (format {meta.get('format')!r})")
-    for key in ("model", "audio_encoder"):
-        if not isinstance(meta.get(key), dict) or not meta[key]:
-            raise InputError(path, f"{key!r} must be a non-empty JSON object")
+    if not isinstance(meta.get("model"), dict) or not meta["model"]:
+        raise InputError(path, "'model' must be a non-empty JSON object")
+    if "audio_encoder" not in meta:
+        raise InputError(path, "'audio_encoder' is missing")
     return meta
 
 

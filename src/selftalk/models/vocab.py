@@ -37,14 +37,16 @@ def greedy_ctc_labels(
     lengths: torch.Tensor,
     *,
     blank: int = BLANK_ID,
-    delimiter: int = DELIMITER_ID,
+    delimiter: int | None = DELIMITER_ID,
+    merge: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Greedy CTC transcripts as padded label tensors, computed on tensors.
 
     Per row: collapse runs of the same token, drop blanks, drop word delimiters before the
     first and after the last other token. This equals decoding with
     ``Wav2Vec2CTCTokenizer.batch_decode`` and re-tokenising the text, as the official
-    release does, without leaving the device.
+    release does, without leaving the device. ``delimiter=None``: no word delimiter;
+    ``merge``: also join repeats that a blank separates (``P _ B`` as one bilabial viseme).
 
     Args:
         token_ids: (B, T) argmax of the recognizer logits.
@@ -56,7 +58,7 @@ def greedy_ctc_labels(
     valid = torch.arange(frames, device=token_ids.device)[None, :] < lengths[:, None]
     previous = torch.nn.functional.pad(token_ids[:, :-1], (1, 0), value=-1)
     keep = valid & (token_ids != previous) & (token_ids != blank)
-    content = keep & (token_ids != delimiter)
+    content = keep if delimiter is None else keep & (token_ids != delimiter)
     after_first = content.cumsum(1) > 0
     before_last = content.flip(1).cumsum(1).flip(1) > 0
     keep &= after_first & before_last
@@ -66,4 +68,7 @@ def greedy_ctc_labels(
     rows = torch.arange(batch, device=token_ids.device)[:, None].expand(-1, frames)
     slots = keep.cumsum(1) - 1
     labels[rows[keep], slots[keep]] = token_ids[keep]
-    return labels[:, :width].long(), label_lengths.long()
+    labels, label_lengths = labels[:, :width].long(), label_lengths.long()
+    if merge:  # collapse the label sequences once more: repeats a blank kept apart
+        return greedy_ctc_labels(labels, label_lengths, blank=-1, delimiter=None)
+    return labels, label_lengths

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.config import SAMPLE_RATE
 from selftalk.errors import ConfigError
 from selftalk.render.compose import Layout, colorbar, colormap
 from selftalk.render.motion import as_motion
@@ -40,7 +41,7 @@ def render_video(
     out: str | Path,
     fps: float = 30.0,
     audio: str | Path | np.ndarray | None = None,
-    audio_rate: int = 16_000,
+    audio_rate: int = SAMPLE_RATE,
     template: np.ndarray | None = None,
     compare: Sequence[np.ndarray] = (),
     labels: Sequence[str] | None = None,

@@ -17,6 +17,7 @@ import numpy as np
 
 from selftalk import __version__
 from selftalk.checks import frame_rate
+from selftalk.config import SAMPLE_RATE
 from selftalk.errors import ConfigError
 from selftalk.io import atomic_path
 from selftalk.outputs import MARK
@@ -80,7 +81,7 @@ def write_video(
     *,
     fps: float,
     audio: np.ndarray | None = None,
-    audio_rate: int = 16_000,
+    audio_rate: int = SAMPLE_RATE,
     options: VideoOptions | None = None,
 ) -> VideoInfo:
     """Encode (H, W, 3) uint8 ``frames`` (and mono float32 ``audio`` at ``audio_rate``) to MP4.

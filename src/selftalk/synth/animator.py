@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL, ALPHABETICAL_INDEX
 from selftalk.checks import frame_rate
-from selftalk.synth.arkit import ARKIT_NAMES, INDEX
 from selftalk.synth.phones import SILENCE, TimedPhone
 from selftalk.synth.prosody import HOP, analyse, emphasis
 from selftalk.synth.subjects import SpeakingStyle
@@ -31,16 +31,20 @@ from selftalk.synth.visemes import BILABIALS, LABIODENTALS, LIP_OPENERS, MOUTH_C
 GRID_HZ = 200.0
 _REACH = 0.06  # seconds of coarticulation reach at coarticulation = 1
 _CLOSURE_RAMP = 0.035  # seconds for the lips to meet before /p b m/ and part after it
-_MOUTH = np.array([INDEX[n] for n in MOUTH_CHANNELS])
+_MOUTH = np.array([ALPHABETICAL_INDEX[n] for n in MOUTH_CHANNELS])
 _LIP_SHAPES = np.array(
-    [INDEX[n] for n in MOUTH_CHANNELS if n not in ("jawOpen", "mouthClose", "tongueOut")]
+    [
+        ALPHABETICAL_INDEX[n]
+        for n in MOUTH_CHANNELS
+        if n not in ("jawOpen", "mouthClose", "tongueOut")
+    ]
 )
-_OPENERS = np.array([INDEX[n] for n in LIP_OPENERS])
+_OPENERS = np.array([ALPHABETICAL_INDEX[n] for n in LIP_OPENERS])
 _LEFT = np.array(
-    [i for i, n in enumerate(ARKIT_NAMES) if n.startswith("mouth") and n.endswith("Left")]
+    [i for i, n in enumerate(ALPHABETICAL) if n.startswith("mouth") and n.endswith("Left")]
 )
-_RIGHT = np.array([INDEX[ARKIT_NAMES[i][:-4] + "Right"] for i in _LEFT])
-J, CLOSE = INDEX["jawOpen"], INDEX["mouthClose"]
+_RIGHT = np.array([ALPHABETICAL_INDEX[ALPHABETICAL[i][:-4] + "Right"] for i in _LEFT])
+J, CLOSE = ALPHABETICAL_INDEX["jawOpen"], ALPHABETICAL_INDEX["mouthClose"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,7 +86,7 @@ def animate(
     if duration <= 0:
         raise ValueError(f"duration must be positive, got {duration}")
     grid = np.arange(int(np.ceil(duration * GRID_HZ)) + 2) / GRID_HZ
-    weights = np.zeros((len(grid), len(ARKIT_NAMES)), np.float64)
+    weights = np.zeros((len(grid), len(ALPHABETICAL)), np.float64)
     weights[:, _MOUTH] = _blend_visemes(phones, grid, style)[:, _MOUTH]
     _apply_style(weights, style)
     _jaw_dynamics(weights, style)
@@ -116,7 +120,7 @@ def _blend_visemes(
     """Dominance-weighted mean of viseme targets on the grid: (N, 52)."""
     keys = list(_keys(phones))
     if not keys:
-        return np.zeros((len(grid), len(ARKIT_NAMES)))
+        return np.zeros((len(grid), len(ALPHABETICAL)))
     centre = np.array([k[0] for k in keys])
     half = np.array([k[1] for k in keys])
     strength = np.array([k[2] for k in keys])
@@ -136,7 +140,9 @@ def _apply_style(weights: np.ndarray, style: SpeakingStyle) -> None:
     weights[:, _LIP_SHAPES] *= style.articulation * style.lips
     weights[:, _LEFT] *= 1 + style.asymmetry
     weights[:, _RIGHT] *= 1 - style.asymmetry
-    weights[:, [INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]] += style.smile
+    weights[:, [ALPHABETICAL_INDEX["mouthSmileLeft"], ALPHABETICAL_INDEX["mouthSmileRight"]]] += (
+        style.smile
+    )
 
 
 def _spring(x: np.ndarray, hz: float) -> np.ndarray:
@@ -179,11 +185,13 @@ def _lip_constraints(weights: np.ndarray, phones, grid: np.ndarray, style: Speak
     weights[:, CLOSE] = np.maximum(weights[:, CLOSE], closure * weights[:, J])
     weights[:, _OPENERS] *= (1 - closure)[:, None]
     for side in ("mouthPressLeft", "mouthPressRight"):
-        weights[:, INDEX[side]] = np.maximum(weights[:, INDEX[side]], 0.15 * closure * style.lips)
+        weights[:, ALPHABETICAL_INDEX[side]] = np.maximum(
+            weights[:, ALPHABETICAL_INDEX[side]], 0.15 * closure * style.lips
+        )
     tuck = _contact(phones, grid, LABIODENTALS)
-    roll = INDEX["mouthRollLower"]
+    roll = ALPHABETICAL_INDEX["mouthRollLower"]
     weights[:, roll] = np.maximum(weights[:, roll], 0.5 * tuck)
-    weights[:, INDEX["mouthFunnel"]] *= 1 - 0.7 * tuck
+    weights[:, ALPHABETICAL_INDEX["mouthFunnel"]] *= 1 - 0.7 * tuck
 
 
 def _prominence(phones, grid: np.ndarray, audio, sample_rate) -> np.ndarray:
@@ -205,32 +213,32 @@ def _prominence(phones, grid: np.ndarray, audio, sample_rate) -> np.ndarray:
 
 def _upper_face(weights, grid, prominence, style: SpeakingStyle, rng, duration: float) -> None:
     brow = np.clip(style.brow_gain * prominence, 0, 1)
-    weights[:, INDEX["browInnerUp"]] = 0.8 * brow
-    weights[:, INDEX["browOuterUpLeft"]] = 0.6 * brow * (1 + style.asymmetry)
-    weights[:, INDEX["browOuterUpRight"]] = 0.6 * brow * (1 - style.asymmetry)
+    weights[:, ALPHABETICAL_INDEX["browInnerUp"]] = 0.8 * brow
+    weights[:, ALPHABETICAL_INDEX["browOuterUpLeft"]] = 0.6 * brow * (1 + style.asymmetry)
+    weights[:, ALPHABETICAL_INDEX["browOuterUpRight"]] = 0.6 * brow * (1 - style.asymmetry)
     for side in ("Left", "Right"):
-        weights[:, INDEX["eyeWide" + side]] = 0.3 * brow
-        weights[:, INDEX["eyeSquint" + side]] = 0.6 * style.smile
-        weights[:, INDEX["cheekSquint" + side]] = 0.5 * style.smile
+        weights[:, ALPHABETICAL_INDEX["eyeWide" + side]] = 0.3 * brow
+        weights[:, ALPHABETICAL_INDEX["eyeSquint" + side]] = 0.6 * style.smile
+        weights[:, ALPHABETICAL_INDEX["cheekSquint" + side]] = 0.5 * style.smile
 
     blink = np.zeros(len(grid))
     t = rng.exponential(60.0 / style.blink_rate) * 0.5
     while t < duration:
         blink = np.maximum(blink, _blink_shape(grid - t))
         t += max(0.8, rng.exponential(60.0 / style.blink_rate))
-    weights[:, INDEX["eyeBlinkLeft"]] = style.blink_depth * blink
-    weights[:, INDEX["eyeBlinkRight"]] = style.blink_depth * blink * 0.97
+    weights[:, ALPHABETICAL_INDEX["eyeBlinkLeft"]] = style.blink_depth * blink
+    weights[:, ALPHABETICAL_INDEX["eyeBlinkRight"]] = style.blink_depth * blink * 0.97
 
     horizontal, vertical = _gaze(grid, rng, style.gaze, duration)
-    weights[:, INDEX["eyeLookOutLeft"]] = weights[:, INDEX["eyeLookInRight"]] = np.clip(
-        horizontal, 0, 1
-    )
-    weights[:, INDEX["eyeLookInLeft"]] = weights[:, INDEX["eyeLookOutRight"]] = np.clip(
-        -horizontal, 0, 1
-    )
+    weights[:, ALPHABETICAL_INDEX["eyeLookOutLeft"]] = weights[
+        :, ALPHABETICAL_INDEX["eyeLookInRight"]
+    ] = np.clip(horizontal, 0, 1)
+    weights[:, ALPHABETICAL_INDEX["eyeLookInLeft"]] = weights[
+        :, ALPHABETICAL_INDEX["eyeLookOutRight"]
+    ] = np.clip(-horizontal, 0, 1)
     for side in ("Left", "Right"):
-        weights[:, INDEX["eyeLookUp" + side]] = np.clip(vertical, 0, 1)
-        weights[:, INDEX["eyeLookDown" + side]] = np.clip(-vertical, 0, 1)
+        weights[:, ALPHABETICAL_INDEX["eyeLookUp" + side]] = np.clip(vertical, 0, 1)
+        weights[:, ALPHABETICAL_INDEX["eyeLookDown" + side]] = np.clip(-vertical, 0, 1)
 
 
 def _blink_shape(t: np.ndarray) -> np.ndarray:

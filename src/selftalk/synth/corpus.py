@@ -17,10 +17,10 @@ from typing import Protocol
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL
 from selftalk.data.layout import DatasetWriter, split_clip_name
 from selftalk.errors import ConfigError, SelfTalkError
 from selftalk.synth.animator import AnimatorOptions, animate, n_frames
-from selftalk.synth.arkit import ARKIT_NAMES
 from selftalk.synth.head import Head, load_head
 from selftalk.synth.phones import Utterance
 from selftalk.synth.subjects import Subject, make_subjects
@@ -55,7 +55,8 @@ class CorpusOptions:
 
     Attributes:
         n_subjects: synthetic speakers (VOCASET: 12).
-        n_sentences: clips a subject (VOCASET: 40).
+        n_sentences: clips a subject (VOCASET has 40; the default 200 gives about two hours
+            of speech, enough to learn from).
         voices: TTS voices to use (None: every voice the backend has).
         fps: frame rate of the motion files (stored at this rate: ``file_fps == fps``).
         seed: everything (subjects, texts, voices, blinks) follows from it.
@@ -69,12 +70,12 @@ class CorpusOptions:
     """
 
     n_subjects: int = 12
-    n_sentences: int = 40
+    n_sentences: int = 200
     voices: tuple[str, ...] | None = None
     fps: float = 30.0
     seed: int = 0
-    recorded_share: float = 0.2
-    held_out_share: float = 0.125
+    recorded_share: float = 0.25
+    held_out_share: float = 0.06
     held_out_voices: int | None = None
     workers: int = 1
     name: str = "synthtalk"
@@ -333,7 +334,7 @@ def build_corpus(
     summary = _summary(plan, clips, failures, options, time.time() - start)
     for clip, info in clips.items():
         writer.add_clip_info(*split_clip_name(clip), info)
-    writer.finish({"arkit_names": list(ARKIT_NAMES), "synthtalk": summary})
+    writer.finish({"arkit_names": list(ALPHABETICAL), "synthtalk": summary})
     return summary
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL
 from selftalk.errors import InputError
-from selftalk.synth.arkit import ARKIT_NAMES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +91,7 @@ def load_head(path: str | Path | None = None) -> Head:
     except (ValueError, OSError) as error:
         raise InputError(path, f"not a readable head asset ({error})") from None
     names = tuple(str(n) for n in arrays["blendshape_names"])
-    if names != ARKIT_NAMES:
+    if names != ALPHABETICAL:
         raise InputError(path, "blendshape names are not the 52 ARKit names in order")
     regions = {
         key.removeprefix("region_"): value.astype(np.int64)

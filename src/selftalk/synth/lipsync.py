@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from selftalk.arkit import ALPHABETICAL, write_curves
 from selftalk.audio import SAMPLE_RATE, load_audio
-from selftalk.errors import ConfigError, InputError
-from selftalk.io import save_npy, write_text
+from selftalk.errors import ConfigError, InputError, SelfTalkError
+from selftalk.io import save_npy
 from selftalk.synth.animator import AnimatorOptions, animate
-from selftalk.synth.arkit import ARKIT_NAMES
 from selftalk.synth.head import load_head
 from selftalk.synth.phones import TimedPhone
 from selftalk.synth.subjects import SpeakingStyle, make_subjects
@@ -39,23 +38,48 @@ def lipsync(
     if not text.strip():
         raise ConfigError("--text is empty: lip sync needs the words that are said")
     audio = load_audio(audio_path, SAMPLE_RATE)
-    from selftalk.synth.speech.align import AlignmentError, align
+    from selftalk.synth.speech.align import align
 
     try:
         phones = align(audio, SAMPLE_RATE, text)
-    except AlignmentError as error:
+    except InputError:
+        raise
+    except SelfTalkError as error:  # an AlignmentError: the words could not be found
         raise InputError(audio_path, str(error)) from None
     return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
 
 
+RECOGNIZERS = ("hama", "pocketsphinx")
+
+
+def recognize(audio: np.ndarray, recognizer: str = "hama") -> list[TimedPhone]:
+    """Timed phones of (S,) 16 kHz speech without a transcript: hama's neural phoneme
+    recognizer (default: it measures better, benchmarks/bundled_model.py) or pocketsphinx's
+    all-phone search."""
+    if recognizer == "pocketsphinx":
+        from selftalk.synth.speech.align import recognize_phones
+
+        return recognize_phones(audio, SAMPLE_RATE)
+    if recognizer != "hama":
+        raise ConfigError(
+            f"--recognizer must be one of {', '.join(RECOGNIZERS)}, not {recognizer!r}"
+        )
+    from selftalk.models.phoneme_recognizer import PhonemeRecognizer, recognized_phones
+
+    return recognized_phones(PhonemeRecognizer(), audio)
+
+
 def lipsync_without_text(
-    audio_path: str | Path, *, fps: float = 30.0, subject: int | None = None, seed: int = 0
+    audio_path: str | Path,
+    *,
+    fps: float = 30.0,
+    subject: int | None = None,
+    seed: int = 0,
+    recognizer: str = "hama",
 ) -> LipSync:
     """Recognise phones in ``audio_path`` without a transcript, then animate the bundled head."""
     audio = load_audio(audio_path, SAMPLE_RATE)
-    from selftalk.synth.speech.align import recognize_phones
-
-    phones = recognize_phones(audio, SAMPLE_RATE)
+    phones = recognize(audio, recognizer)
     return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
 
 
@@ -96,19 +120,15 @@ WEIGHT_SUFFIXES = (".csv", ".json", ".npy")
 
 
 def write_weights(path: str | Path, weights: np.ndarray, fps: float) -> None:
-    """Write (T, 52) ARKit weights as CSV (time + one column a shape), JSON or .npy."""
+    """Write (T, 52) ARKit weights (:data:`~selftalk.arkit.ALPHABETICAL` columns, as the
+    animator makes them): ``.csv`` in Live Link Face's layout or ``.json`` (both with the
+    columns in Live Link order, :func:`selftalk.arkit.write_curves`), or ``.npy`` as they are
+    (alphabetical, like SynthTalk's ``arkit/`` arrays)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
         save_npy(path, weights)
-    elif suffix == ".csv":
-        rows = ["time," + ",".join(ARKIT_NAMES)]
-        rows += [
-            f"{k / fps:.4f}," + ",".join(f"{w:.4f}" for w in row) for k, row in enumerate(weights)
-        ]
-        write_text(path, "\n".join(rows) + "\n")
-    elif suffix == ".json":
-        obj = {"fps": fps, "names": list(ARKIT_NAMES), "weights": np.round(weights, 4).tolist()}
-        write_text(path, json.dumps(obj) + "\n")
+    elif suffix in (".csv", ".json"):
+        write_curves(path, weights, fps=fps, order=ALPHABETICAL)
     else:
         raise InputError(path, "ARKit weights go to .csv, .json or .npy")

@@ -10,11 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ARPABET = (
-    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG "
-    "OW OY P R S SH T TH UH UW V W Y Z ZH"
-).split()
-SILENCE = "SIL"
+from selftalk.phonetics import ARPABET, SILENCE
+
 PHONES = frozenset(ARPABET) | {SILENCE}
 
 

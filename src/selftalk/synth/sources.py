@@ -13,7 +13,8 @@ from functools import cached_property
 from selftalk.errors import ConfigError
 from selftalk.synth.phones import Utterance
 
-# espeak-ng English voices and variants (male, female, other accents) used by default.
+# espeak-ng English voices and variants (male, female, other accents) used by default: every
+# English accent espeak-ng has, with as many distinct timbres as its variants give.
 ESPEAK_VOICES = (
     "en-us",
     "en-us+m3",
@@ -22,6 +23,20 @@ ESPEAK_VOICES = (
     "en-gb-x-rp+m5",
     "en-gb-scotland+f2",
     "en-us-nyc+m1",
+    "en+m2",
+    "en+f1",
+    "en-us+m6",
+    "en-us+f5",
+    "en-us+m8",
+    "en-029+m4",
+    "en-gb-x-gbclan+f2",
+    "en-gb-x-gbcwmd+m7",
+    "en-gb-x-rp+f4",
+    "en-gb-scotland+m8",
+    "en-us-nyc+f1",
+    "en-us+klatt4",
+    "en-us+Andy",
+    "en-us+edward",
 )
 ENGINES = ("espeak", "flite", "festival")
 

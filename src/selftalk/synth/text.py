@@ -411,11 +411,11 @@ def spell_ordinal(n: int) -> str:
     return " ".join(words)
 
 
-def words_for_alignment(text: str) -> list[str]:
-    """Lower-case words of ``text`` as spoken: numbers spelled, symbols named, punctuation gone.
+def spoken_form(text: str) -> str:
+    """``text`` as it is said: notes ([beep], (silence), <tone>) dropped, numbers spelled,
+    symbols named; the rest (case, punctuation) is left to the caller.
 
-    ``"Press 1, then #."`` → ["press", "one", "then", "pound"]; ``"3D"`` → ["three", "d"];
-    ``"21st"`` → ["twenty", "first"]; apostrophes inside words stay ("party's").
+    ``"Press 1, then #."`` → ``"Press  one , then  pound ."``
     """
     text = text.replace("’", "'")
     text = re.sub(r"\[[^\]]*\]|\([^)]*\)|<[^>]*>", " ", text)  # notes: [beep], (silence), <tone>
@@ -426,7 +426,17 @@ def words_for_alignment(text: str) -> list[str]:
         r"\b(\d+)(st|nd|rd|th)\b", lambda m: " " + spell_ordinal(int(m.group(1))) + " ", text
     )
     text = re.sub(r"(\d+)\.(\d+)", lambda m: f" {m.group(1)} point {' '.join(m.group(2))} ", text)
-    text = re.sub(r"\d+", lambda m: " " + spell_number(int(m.group())) + " ", text)
+    return re.sub(r"\d+", lambda m: " " + spell_number(int(m.group())) + " ", text)
+
+
+def words_for_alignment(text: str) -> list[str]:
+    """Lower-case words of ``text`` as spoken: numbers spelled, symbols named, punctuation gone.
+
+    ``"Press 1, then #."`` → ["press", "one", "then", "pound"]; ``"3D"`` → ["three", "d"];
+    ``"21st"`` → ["twenty", "first"]; apostrophes inside words stay ("party's"); a hyphen
+    splits words (the aligner's dictionary has no hyphenated entries).
+    """
+    text = spoken_form(text)
     words = []
     for token in re.split(r"[^A-Za-z']+", text):
         token = token.strip("'").lower()

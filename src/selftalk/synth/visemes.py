@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from selftalk.synth.arkit import ARKIT_NAMES, INDEX
+from selftalk.arkit import ALPHABETICAL, ALPHABETICAL_INDEX
 
 # Channels the viseme blend drives; everything else is left to the upper-face model.
 MOUTH_CHANNELS: tuple[str, ...] = tuple(
-    n for n in ARKIT_NAMES if n.startswith(("jaw", "mouth", "tongue", "cheekPuff"))
+    n for n in ALPHABETICAL if n.startswith(("jaw", "mouth", "tongue", "cheekPuff"))
 )
 # Shapes that part the lips; a bilabial closure suppresses them.
 LIP_OPENERS: tuple[str, ...] = (
@@ -46,11 +46,11 @@ class Viseme:
 
 
 def _vector(target: dict[str, float]) -> np.ndarray:
-    out = np.zeros(len(ARKIT_NAMES), np.float32)
+    out = np.zeros(len(ALPHABETICAL), np.float32)
     for name, value in target.items():
-        names = [name] if name in INDEX else [name + "Left", name + "Right"]
+        names = [name] if name in ALPHABETICAL_INDEX else [name + "Left", name + "Right"]
         for n in names:
-            out[INDEX[n]] = value
+            out[ALPHABETICAL_INDEX[n]] = value
     return out
 
 

@@ -19,14 +19,16 @@ import torch
 
 from selftalk.audio import normalize
 from selftalk.config import (
+    SAMPLE_RATE,
     AugmentConfig,
     SpeechEncoderConfig,
     robust_augmentation,
     small_encoder,
 )
+from selftalk.metrics.text import character_error_rate, normalize_transcript
 from selftalk.models.vocab import TOKENS, decode_ids, greedy_ctc_labels
 from selftalk.training.augment import augment
-from selftalk.training.speech_data import SpeechSet, normalize_transcript
+from selftalk.training.speech_data import SpeechSet
 
 
 @dataclass(kw_only=True)
@@ -61,20 +63,12 @@ class RecognizerTrainConfig:
         return self
 
 
-def cer(hypotheses: list[str], references: list[str]) -> float:
-    """Character error rate, pooled (edits / reference characters)."""
-    from rapidfuzz.distance import Levenshtein
-
-    edits = sum(Levenshtein.distance(h, r) for h, r in zip(hypotheses, references))
-    return edits / max(1, sum(len(r) for r in references))
-
-
 def _batches(lengths: np.ndarray, seconds: float, rng: np.random.Generator) -> list[np.ndarray]:
     """Buckets of similar length, each about ``seconds`` of audio, in random order."""
     order = np.argsort(lengths + rng.uniform(0, 8000, len(lengths)))
     batches, current, total = [], [], 0
     for i in order:
-        if current and total + lengths[i] > seconds * 16_000:
+        if current and total + lengths[i] > seconds * SAMPLE_RATE:
             batches.append(np.asarray(current))
             current, total = [], 0
         current.append(i)
@@ -111,9 +105,11 @@ def transcribe(model, audios: list[np.ndarray], batch_size: int = 8) -> list[str
 
 def evaluate(model, sets: dict[str, SpeechSet]) -> dict[str, float]:
     return {
-        f"cer/{name}": cer(
-            transcribe(model, s.audio), [normalize_transcript(e.text) for e in s.examples]
+        f"cer/{name}": character_error_rate(
+            zip(transcribe(model, s.audio), [normalize_transcript(e.text) for e in s.examples]),
+            normalize=False,  # transcripts are in the vocabulary already; references normalised
         )
+        or 0.0
         for name, s in sets.items()
         if len(s)
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from selftalk.config import SelfTalkConfig
 from selftalk.data.batch import Batch
 from selftalk.errors import InputError, TrainingError
 from selftalk.models.diagram import LOSS_TERMS, CommutativeDiagram
+from selftalk.models.phoneme_recognizer import PhonemeTeacher
 from selftalk.models.recognizer import SpeechRecognizer
 from selftalk.models.selftalk import SelfTalk
 from selftalk.training.augment import augment_batch
@@ -35,6 +37,7 @@ from selftalk.training.checkpoint import (
     save_checkpoint,
 )
 from selftalk.training.distributed import Distributed, all_reduce_sum
+from selftalk.training.phoneme_cache import PhonemeCache
 from selftalk.training.recognizer_cache import RecognizerCache
 
 
@@ -76,11 +79,21 @@ class Trainer:
         if self.recognizer is not None:
             self.recognizer.to(self.device)
         self.diagram = CommutativeDiagram(self.model, self.recognizer, self.config.loss)
-        self.cache = None
-        if self.recognizer is not None and self.config.loss.uses_diagram and train.cache_recognizer:
-            self.cache = RecognizerCache(
-                self.cache_dir or self.run_dir / "recognizer-cache", self.recognizer
+        self.cache = self.phonemes = None
+        cache_root = self.cache_dir or self.run_dir / "recognizer-cache"
+        if self.model.animator.hears_phonemes or isinstance(self.recognizer, PhonemeTeacher):
+            self.phonemes = PhonemeCache(
+                cache_root,
+                self.model.ears,
+                augment=train.augment,
+                variants=train.augment_variants,
+                prosody=self.config.model.animator.prosody,
+                stream_core=train.stream_core if self.model.animator.hears_phonemes else 0,
             )
+        elif (
+            self.recognizer is not None and self.config.loss.uses_diagram and train.cache_recognizer
+        ):
+            self.cache = RecognizerCache(cache_root, self.recognizer)
         self.wrapped = self.diagram
         if self.dist.enabled:
             self.wrapped = torch.nn.parallel.DistributedDataParallel(
@@ -153,11 +166,31 @@ class Trainer:
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def _recognized(self, batch: Batch):
+        """The frozen recognizer's output for a batch's clean audio, from a cache (or None:
+        the diagram runs the recognizer itself, or has none)."""
+        if isinstance(self.diagram.recognizer, PhonemeTeacher):
+            return self.phonemes.recognized(batch, self.diagram.recognizer)
+        return self.cache.batch(batch) if self.cache is not None else None
+
+    def _heard(self, batch: Batch, *, augmented: bool):
+        """What an animator that hears phonemes hears of a batch (None for a waveform one):
+        at training steps a random variant of each clip, the clean clip otherwise."""
+        if not self.model.animator.hears_phonemes:
+            return None
+        variants = [0] * len(batch)
+        if augmented and self.phonemes.count > 1:
+            seed = [self.config.train.seed, self.state.step, self.state.batch_in_epoch, 1]
+            rng = np.random.default_rng(seed + [self.dist.rank])
+            variants = rng.integers(0, self.phonemes.count, size=len(batch)).tolist()
+        return self.phonemes.heard(batch, variants)
+
     def _forward(self, batch: Batch):
         batch = batch.to(self.device)
-        recognized = self.cache.batch(batch) if self.cache is not None else None
+        recognized = self._recognized(batch)
+        heard = self._heard(batch, augmented=True)
         augment = self.config.train.augment
-        if augment.enabled:
+        if augment.enabled and heard is None:
             # the animator hears augmented audio; the recognizer's targets stay the clean ones
             if recognized is None and self.diagram.recognizer is not None:
                 with torch.no_grad():
@@ -170,7 +203,7 @@ class Trainer:
             ]
             batch = augment_batch(batch, augment, np.random.default_rng(seed))
         with self._autocast():
-            return self.wrapped(batch, recognized)
+            return self.wrapped(batch, recognized, heard)
 
     # ----------------------------------------------------------------------------------------
 
@@ -208,7 +241,9 @@ class Trainer:
         from tqdm import tqdm
 
         train = self.config.train
-        if self.cache is not None:
+        if self.state.step == 0 and self.model.animator.basis is not None:
+            self._fit_basis()
+        if self.cache is not None or self.phonemes is not None:
             self._fill_cache()
         bar = tqdm(
             total=self.total_steps,
@@ -321,7 +356,9 @@ class Trainer:
         for batch in self._loader(self.val_set, epoch=0, shuffle=False):
             batch = batch.to(self.device)
             with self._autocast():
-                out = self.diagram(batch, self.cache.batch(batch) if self.cache else None)
+                out = self.diagram(
+                    batch, self._recognized(batch), self._heard(batch, augmented=False)
+                )
             n = len(batch)
             totals[0] += float(out.loss) * n
             for i, name in enumerate(names[1:], start=1):
@@ -339,7 +376,10 @@ class Trainer:
         return record["val/loss"]
 
     def _active_terms(self) -> set[str]:
-        return {"rec", "vel"} | ({"lat", "ctc"} if self.diagram.recognizer is not None else set())
+        if self.diagram.recognizer is None:
+            return {"rec", "vel"}
+        truth = {"lat_truth", "ctc_truth"} if self.config.loss.reader_on_truth else set()
+        return {"rec", "vel", "lat", "ctc"} | truth
 
     def _checkpoint(self, val_loss: float | None) -> None:
         if not self.dist.is_main:
@@ -359,8 +399,34 @@ class Trainer:
         if improved:
             mark_best(self.run_dir, path, val_loss)
 
+    def _fit_basis(self, max_frames: int = 20_000) -> None:
+        """Fit the vertex head's motion basis to training motion (every process alike: the same
+        clips, a seeded SVD), before the first step."""
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(self.train_set))
+        offsets, total = [], 0
+        for i in order:
+            _, vertices = self.train_set.load(int(i))
+            template = self.train_set.templates[self.train_set.clip_subjects[int(i)]]
+            offsets.append(torch.from_numpy(vertices - template))
+            total += len(vertices)
+            if total >= max_frames:
+                break
+        kept = self.model.animator.basis.fit(torch.cat(offsets)[:max_frames])
+        self._log({"step": 0, "epoch": 0, "basis/explained_variance": kept})
+
     def _fill_cache(self) -> None:
         """Run the recognizer once over every clip of this process's share (and validation)."""
+        if self.phonemes is not None:
+            show = self.progress and self.dist.is_main
+            for dataset, variants in ((self.train_set, True), (self.val_set, False)):
+                if dataset is None:
+                    continue
+                indices = self._indices(dataset, epoch=0, shuffle=False)
+                clips = [(dataset.names[i], dataset.clip_audio(i)) for i in indices]
+                workers = max(1, (os.cpu_count() or 1) // self.dist.world_size)
+                self.phonemes.fill(clips, variants=variants, progress=show, workers=workers)
+            return
         clips = []
         for dataset in (self.train_set, self.val_set):
             if dataset is None:

@@ -49,6 +49,26 @@ def model_config_for(config: SelfTalkConfig, topology: Topology) -> SelfTalkConf
     return dataclasses.replace(config, model=model).validate()
 
 
+def keep_large_arrays_out_of_the_heap() -> None:
+    """Have glibc serve every allocation over 128 KiB with its own mmap, freed to the system.
+
+    Training reads each clip's motion (megabytes) again and again while the caches fill with
+    small long-lived objects; glibc's default raises its mmap threshold after the first large
+    free, the clips then come from the heap between those objects, and the heap only grows
+    (9 GB after three epochs on a 2-hour corpus, until the kernel killed the run). A fixed
+    threshold stops that. Elsewhere than glibc this does nothing."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "mallopt"):
+            libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
+    except OSError:
+        pass
+
+
 def code_version() -> dict[str, str]:
     """selftalk's version and, in a git checkout, the commit."""
     version = {"selftalk": __version__, "torch": torch.__version__}
@@ -83,6 +103,18 @@ def extend_run_config(config: SelfTalkConfig, overrides: dict) -> SelfTalkConfig
     return apply_overrides(config, overrides).validate()
 
 
+def build_teacher(config: SelfTalkConfig, run_dir: Path, dist: Distributed):
+    """The diagram's frozen recognizer: a wav2vec 2.0 CTC model, or the phoneme recognizer
+    reading into the lip reader's vocabulary."""
+    if config.recognizer_kind == "phonemes":
+        from selftalk.models.phoneme_recognizer import PhonemeRecognizer, PhonemeTeacher
+        from selftalk.phonetics import ReadingVocabulary
+
+        recognizer = PhonemeRecognizer(config.model.animator.ears)
+        return PhonemeTeacher(recognizer, ReadingVocabulary(config.model.lip_reader.reading))
+    return build_recognizer(config.recognizer, run_dir, dist)
+
+
 def build_recognizer(
     spec: SpeechEncoderConfig, run_dir: Path, dist: Distributed
 ) -> SpeechRecognizer:
@@ -109,16 +141,20 @@ def train(
     hooks: TrainerHooks | None = None,
     progress: bool = True,
     argv: list[str] | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Trainer:
     """Train a SelfTalk model on a prepared dataset; with ``resume``, continue ``run_dir``.
 
     Launched by ``torchrun``, each process trains its share and rank 0 writes the run.
     ``resume_overrides`` may extend a resumed run (see :func:`extend_run_config`).
+    ``cache_dir`` keeps the recognizer cache somewhere several runs share (default: inside
+    the run).
     """
     from selftalk.data.dataset import TalkingFaceDataset, collate
     from selftalk.data.layout import DatasetLayout
 
     run_dir = Path(run_dir)
+    keep_large_arrays_out_of_the_heap()
     dist = setup(device)
     try:
         if resume:
@@ -141,10 +177,11 @@ def train(
             _start_run_dir(run_dir, config, data_dir, argv)
         barrier(dist)
         model = SelfTalk(config.model, topology.lip_indices)
-        recognizer = (
-            build_recognizer(config.recognizer, run_dir, dist) if config.loss.uses_diagram else None
+        recognizer = build_teacher(config, run_dir, dist) if config.loss.uses_diagram else None
+        normalize = config.model.animator.input == "waveform"
+        train_set = TalkingFaceDataset(
+            data_dir, train_split, fps=topology.fps, cache=normalize, normalize=normalize
         )
-        train_set = TalkingFaceDataset(data_dir, train_split, fps=topology.fps, cache=True)
         for subject, template in train_set.templates.items():
             same_vertex_count(
                 len(template),
@@ -153,7 +190,9 @@ def train(
                 "the dataset's mesh has",
             )
         val_set = (
-            TalkingFaceDataset(data_dir, val_split, fps=topology.fps, cache=True)
+            TalkingFaceDataset(
+                data_dir, val_split, fps=topology.fps, cache=normalize, normalize=normalize
+            )
             if val_split
             else None
         )
@@ -168,6 +207,7 @@ def train(
             dist=dist,
             hooks=hooks or TrainerHooks(),
             progress=progress,
+            cache_dir=Path(cache_dir) if cache_dir is not None else None,
         )
         if resume:
             trainer.resume()
@@ -184,7 +224,7 @@ def _start_run_dir(
     if (run_dir / "checkpoints").exists():
         raise InputError(
             run_dir,
-            "already holds a training run: use --resume to continue it, or choose another --out",
+            "already holds a training run: use --resume to continue it, or choose another -o/--output",
         )
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", to_dict(config))

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from selftalk.audio import SAMPLE_RATE, load_audio
+from selftalk.metrics.text import normalize_transcript
 from selftalk.models.vocab import encode_text
 
 
@@ -24,13 +25,6 @@ class SpeechExample:
     path: Path
     text: str
     voice: str
-
-
-def normalize_transcript(text: str) -> str:
-    """Upper-case words as spoken (numbers spelled, notes and punctuation dropped)."""
-    from selftalk.synth.text import words_for_alignment
-
-    return " ".join(words_for_alignment(text)).upper()
 
 
 def labels(text: str) -> list[int]:

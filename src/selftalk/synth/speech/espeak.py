@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.config import SAMPLE_RATE
 from selftalk.synth.phones import SILENCE, Utterance
 from selftalk.synth.speech.base import SpeechEngineError, make_utterance
 from selftalk.synth.speech.phoneset import ipa_to_arpabet, split_interval
@@ -262,7 +263,7 @@ def synthesize(
     *,
     rate: int = _DEFAULT_RATE,
     pitch: int = _DEFAULT_PITCH,
-    sample_rate: int | None = 16_000,
+    sample_rate: int | None = SAMPLE_RATE,
 ) -> Utterance:
     """Speak ``text`` with espeak-ng ``voice`` (e.g. ``en-us+m3``); phones timed from its events.
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import soundfile
 
+from selftalk.config import SAMPLE_RATE
 from selftalk.synth.phones import Utterance
 from selftalk.synth.speech.base import SpeechEngineError, make_utterance
 from selftalk.synth.speech.phoneset import festival_to_arpabet, split_interval
@@ -67,7 +68,9 @@ def available() -> bool:
     return shutil.which("festival") is not None and bool(installed_voices())
 
 
-def synthesize(text: str, voice: str = "kal", *, sample_rate: int | None = 16_000) -> Utterance:
+def synthesize(
+    text: str, voice: str = "kal", *, sample_rate: int | None = SAMPLE_RATE
+) -> Utterance:
     """Speak ``text`` with Festival ``voice`` (kal, ked, slt or an installed voice's dir name)."""
     festival = executable()
     if voice not in installed_voices():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import soundfile
 
+from selftalk.config import SAMPLE_RATE
 from selftalk.synth.phones import Utterance
 from selftalk.synth.speech.base import SpeechEngineError, make_utterance
 from selftalk.synth.speech.phoneset import festival_to_arpabet, split_interval
@@ -38,7 +39,9 @@ def available() -> bool:
     return shutil.which("flite") is not None
 
 
-def synthesize(text: str, voice: str = "slt", *, sample_rate: int | None = 16_000) -> Utterance:
+def synthesize(
+    text: str, voice: str = "slt", *, sample_rate: int | None = SAMPLE_RATE
+) -> Utterance:
     """Speak ``text`` with flite ``voice`` (kal, kal16, awb, rms or slt)."""
     if voice not in VOICES:
         raise SpeechEngineError(f"flite has no voice {voice!r} (one of {', '.join(VOICES)})")

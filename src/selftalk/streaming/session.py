@@ -1,0 +1,57 @@
+"""The streaming interface every model offers, and the factory that opens one.
+
+A :class:`StreamSession` turns 16 kHz audio, pushed in chunks of any size, into mesh frames as
+soon as they are decided. A model may offer its own (``model.stream_session(template)``,
+exact for models with a bounded receptive field); every other model is streamed by
+:class:`~selftalk.streaming.windowed.WindowedStreamSession`, which runs the model's offline
+prediction over a sliding window.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class StreamSession(Protocol):
+    """Audio in, mesh frames out, incrementally (one stream; not thread-safe).
+
+    Attributes:
+        fps: mesh frames per second.
+        lookahead: seconds of audio needed after a frame's time before it is decided.
+    """
+
+    fps: float
+    lookahead: float
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """(n,) float32 16 kHz audio → (k, V, 3) float32 frames decided by it (k may be 0)."""
+        ...
+
+    def flush(self) -> np.ndarray:
+        """End of stream → (k, V, 3) the frames still undecided."""
+        ...
+
+
+def open_session(
+    model, template: np.ndarray, *, native: bool = True, block: float = 0.1, **window_options
+):
+    """A stream session for ``model`` (a :class:`~selftalk.models.selftalk.SelfTalk` or any
+    model with ``predict``) animating ``template`` (V, 3).
+
+    The model's own ``stream_session(template, core=...)`` is used when it has one (and
+    ``native``), deciding ``block`` seconds of recognizer frames at a time; otherwise a
+    :class:`~selftalk.streaming.windowed.WindowedStreamSession` built with ``block`` and
+    ``window_options`` (see :class:`~selftalk.streaming.windowed.WindowOptions`).
+    """
+    factory = getattr(model, "stream_session", None)
+    if native and callable(factory) and getattr(model, "streams_natively", True):
+        from selftalk.models.phonetic_encoder import AUDIO_RATE  # recognizer frames a second
+
+        core = max(1, round(block * AUDIO_RATE))
+        return factory(np.asarray(template, np.float32), core=core)
+    from selftalk.streaming.windowed import WindowedStreamSession, WindowOptions
+
+    return WindowedStreamSession(model, template, WindowOptions(block=block, **window_options))

@@ -1,0 +1,69 @@
+"""Streaming an animator that hears phonemes: the same motion as offline, any chunk size,
+bounded buffers (needs hama)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import require_module
+from test_phonetic_animator import random_model
+
+from selftalk.inference.phonetic_stream import predict_phonetic
+
+
+@pytest.fixture(scope="module")
+def speech():
+    require_module("hama")
+    from selftalk.audio import load_audio
+    from selftalk.inference.loading import bundled_model_dir
+
+    return load_audio(bundled_model_dir().parents[2].parent / "examples" / "hello.wav")[:40_000]
+
+
+def stream(model, audio, template, chunk, core=None):
+    session = model.stream_session(template, core=core)
+    out = [session.push(audio[i : i + chunk]) for i in range(0, len(audio), chunk)]
+    out.append(session.flush())
+    return np.concatenate(out)
+
+
+def test_offline_equals_one_pass(speech):
+    model = random_model()
+    template = np.zeros((64, 3), np.float32)
+    whole = model(model.hear(speech)[None], torch.from_numpy(template)[None]).vertices[0]
+    np.testing.assert_allclose(
+        predict_phonetic(model, speech, template), whole.detach().numpy(), atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("chunk", [1, 320, 7_777, 160_000])
+def test_any_chunk_size_gives_the_offline_motion(speech, chunk):
+    model = random_model()
+    template = np.random.default_rng(0).normal(0, 0.01, (64, 3)).astype(np.float32)
+    offline = predict_phonetic(model, speech, template)
+    audio = speech if chunk > 1 else speech[:6_000]  # one sample at a time: a shorter clip
+    expected = offline if chunk > 1 else predict_phonetic(model, audio, template)
+    streamed = stream(model, audio, template, chunk)
+    assert streamed.shape == expected.shape
+    np.testing.assert_allclose(streamed, expected, atol=1e-4)
+
+
+def test_small_cores_hear_almost_the_same(speech):
+    model = random_model()
+    template = np.zeros((64, 3), np.float32)
+    offline = predict_phonetic(model, speech, template)
+    fast = stream(model, speech, template, 320, core=5)
+    assert fast.shape == offline.shape
+    assert not np.allclose(fast, offline)  # other windows, other posteriors
+
+
+def test_buffers_stay_bounded(speech):
+    model = random_model()
+    session = model.stream_session(np.zeros((64, 3), np.float32), core=10)
+    sizes = []
+    for _ in range(6):  # about 15 s of speech, 20 ms at a time
+        for i in range(0, len(speech), 320):
+            session.push(speech[i : i + 320])
+        sizes.append((len(session.ears.audio), sum(len(f) for f in session.motion.features)))
+    assert sizes[-1][0] <= sizes[1][0] + 320 * 12 and sizes[-1][1] <= sizes[1][1] + 12
