@@ -1,11 +1,14 @@
 """Any audio file → 16 kHz mono float32, the input every speech model here takes.
 
 Decoding goes through libsndfile (``soundfile``: wav, flac, ogg, mp3) and falls back to
-FFmpeg (``av``: m4a, aac, flv, mp4, webm, …); resampling uses ``soxr`` at its highest quality.
+FFmpeg (``av``: m4a, aac, flv, mp4, webm, …); resampling uses ``soxr``'s high-quality recipe
+(``HQ``, as ``librosa.load`` does: see :func:`resample`). Files are decoded, mixed to mono and resampled block by block, so memory holds the result
+(about 230 MB an hour at 16 kHz) and one block, whatever the file's format or its header claims.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +16,61 @@ import numpy as np
 from selftalk.config import SAMPLE_RATE  # noqa: F401 (the one definition; importable here)
 from selftalk.errors import InputError
 
+_BLOCK = 1 << 16  # frames decoded at a time
+QUALITY = "HQ"  # soxr's recipe, one-shot and block by block (see resample)
+_RATES = (1_000, 768_000)  # sample rates accepted from a file
 
-def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode ``path``, mix to mono and resample: returns (S,) float32 at ``sample_rate``."""
+
+def load_audio(
+    path: str | Path,
+    sample_rate: int = SAMPLE_RATE,
+    *,
+    max_seconds: float | None = None,
+    why: str = "",
+) -> np.ndarray:
+    """Decode ``path``, mix to mono and resample: returns (S,) float32 at ``sample_rate``.
+
+    ``max_seconds``: refuse audio longer than this (``why`` says why, in the message) as soon
+    as decoding passes it, before the rest of the file is read.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "is a folder, not an audio file")
     if not path.is_file():
         raise InputError(path, "no such audio file")
-    samples, rate = _decode(path)
-    if samples.size == 0:
+    if path.stat().st_size == 0:
+        raise InputError(path, "the file is empty (0 bytes)")
+    rate, blocks = _open(path)
+    if not _RATES[0] <= rate <= _RATES[1]:
+        raise InputError(path, f"unsupported sample rate {rate} Hz")
+    stream = None
+    if rate != sample_rate:
+        import soxr
+
+        stream = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality=QUALITY)
+    out: list[np.ndarray] = []
+    n_in = 0
+    try:
+        for block in blocks:
+            if not np.isfinite(block).all():
+                raise InputError(path, "the audio contains NaN or infinite samples")
+            n_in += len(block)
+            if max_seconds is not None and n_in > max_seconds * rate:
+                raise InputError(path, f"the audio lasts more than {_duration(max_seconds)}{why}")
+            out.append(stream.resample_chunk(block) if stream is not None else block.copy())
+        if stream is not None:
+            out.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
+    except InputError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a damaged file fails in many ways mid-stream
+        raise InputError(path, f"not a readable audio file ({_first_line(error)})") from None
+    finally:
+        blocks.close()
+    if n_in == 0:
         raise InputError(path, "the file contains no audio samples")
-    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    if not np.all(np.isfinite(mono)):
-        raise InputError(path, "the audio contains NaN or infinite samples")
-    return resample(mono.astype(np.float32), rate, sample_rate)
+    return np.concatenate(out).astype(np.float32, copy=False)
 
 
 def resample(samples: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -38,7 +83,7 @@ def resample(samples: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE) -> 
         return np.ascontiguousarray(samples, dtype=np.float32)
     import soxr
 
-    return soxr.resample(samples, rate, target_rate, quality="HQ").astype(np.float32)
+    return soxr.resample(samples, rate, target_rate, quality=QUALITY).astype(np.float32)
 
 
 def normalize(samples: np.ndarray) -> np.ndarray:
@@ -59,39 +104,63 @@ def speech_like(seconds: float, seed: int = 0) -> np.ndarray:
     return (0.2 * voiced + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
 
 
-def _decode(path: Path) -> tuple[np.ndarray, int]:
+def _open(path: Path) -> tuple[int, Iterator[np.ndarray]]:
+    """(sample rate, generator of (n,) float32 mono blocks) of ``path``."""
     import soundfile
 
     try:
-        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
-        return samples, int(rate)
-    except Exception:  # not a format libsndfile knows: let FFmpeg try
-        pass
-    try:
-        return _decode_with_ffmpeg(path)
-    except Exception as error:
-        raise InputError(path, f"not a readable audio file ({_first_line(error)})") from None
+        f = soundfile.SoundFile(str(path))
+    except Exception:  # noqa: BLE001 - not a format libsndfile knows: let FFmpeg try
+        try:
+            return _open_with_ffmpeg(path)
+        except InputError:
+            raise
+        except Exception as error:  # noqa: BLE001
+            raise InputError(path, f"not a readable audio file ({_first_line(error)})") from None
+    return int(f.samplerate), _soundfile_blocks(f)
 
 
-def _decode_with_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
+def _soundfile_blocks(f) -> Iterator[np.ndarray]:
+    with f:
+        for block in f.blocks(_BLOCK, dtype="float32", always_2d=True):
+            yield block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
+
+
+def _open_with_ffmpeg(path: Path) -> tuple[int, Iterator[np.ndarray]]:
     import av
 
-    with av.open(str(path)) as container:
+    container = av.open(str(path))
+    try:
         if not container.streams.audio:
-            raise ValueError("no audio stream")
+            raise InputError(path, "has no audio stream")
         stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=stream.rate or SAMPLE_RATE)
-        chunks = []
+        rate = int(stream.rate or SAMPLE_RATE)
+    except BaseException:
+        container.close()
+        raise
+    return rate, _ffmpeg_blocks(container, stream, rate)
+
+
+def _ffmpeg_blocks(container, stream, rate: int) -> Iterator[np.ndarray]:
+    import av
+
+    with container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray().reshape(-1))
+                yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
         for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1))
-        rate = resampler.rate
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    return samples.astype(np.float32), int(rate)
+            yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:g} s"
 
 
 def _first_line(error: Exception) -> str:
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
+    return text.splitlines()[0][:200]

@@ -101,7 +101,28 @@ class SpeechEncoderConfig:
             raise ConfigError(f"{path}.keep_layers must be >= 0, got {self.keep_layers}")
         if self.pretrained is not None:
             return
-        _positive(path, self, "hidden_size", "num_layers", "num_heads", "intermediate_size")
+        _positive(
+            path,
+            self,
+            "hidden_size",
+            "num_layers",
+            "num_heads",
+            "intermediate_size",
+            "num_conv_pos_embeddings",
+            "num_conv_pos_embedding_groups",
+            "vocab_size",
+            "mask_time_length",
+        )
+        if not 0 <= self.pad_token_id < self.vocab_size:
+            raise ConfigError(
+                f"{path}.pad_token_id must be in [0, vocab_size), got {self.pad_token_id}"
+            )
+        for name in ("conv_dim", "conv_kernel", "conv_stride"):
+            for i, value in enumerate(getattr(self, name)):
+                if not (isinstance(value, int) and value > 0):
+                    raise ConfigError(
+                        f"{path}.{name}[{i}] must be a positive integer, got {value!r}"
+                    )
         if self.hidden_size % self.num_heads:
             raise ConfigError(
                 f"{path}.hidden_size ({self.hidden_size}) must be divisible by "
@@ -820,13 +841,16 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any], path: str = "") -
     """Return a copy of ``config`` with the nested ``overrides`` applied, type-checked."""
     if not isinstance(overrides, Mapping):
         raise ConfigError(f"{path or 'config'} must be a mapping, got {type(overrides).__name__}")
+    overrides = dict(overrides)
     hints = typing.get_type_hints(type(config))
     names = {f.name for f in dataclasses.fields(config)}
     changes: dict[str, Any] = {}
     for key, value in overrides.items():
         where = f"{path}.{key}" if path else str(key)
         if key not in names:
-            raise ConfigError(f"unknown config key {where!r} (known: {', '.join(sorted(names))})")
+            raise ConfigError(
+                f"unknown config key {_short(where)} (known: {', '.join(sorted(names))})"
+            )
         current = changes.get(key, getattr(config, key))
         if dataclasses.is_dataclass(current):
             changes[key] = apply_overrides(current, value, where)
@@ -837,36 +861,150 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any], path: str = "") -
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
     """``["train.lr=3e-4", "model.fps=25"]`` → nested override dict (values parsed as YAML)."""
-    import yaml
-
     nested: dict[str, Any] = {}
     for item in assignments:
         key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"expected key=value, got {item!r}")
+        if not sep or not key.strip():
+            raise ConfigError(f"expected key=value, got {_short(item)}")
         node = nested
         parts = key.strip().split(".")
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(raw)
+            if not isinstance(node, dict):
+                where = ".".join(parts[: depth + 1])
+                raise ConfigError(f"{where} is given both a value and keys below it")
+        try:
+            node[parts[-1]] = parse_yaml(raw)
+        except ValueError as error:
+            raise ConfigError(f"{key.strip()}: {error}") from None
     return nested
 
 
 def load_overrides(path: str | Path) -> dict[str, Any]:
     """Read a YAML file of overrides (an empty file means none)."""
-    import yaml
+    from selftalk.errors import InputError, os_problem
 
-    from selftalk.errors import InputError
-
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a YAML config file")
     try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(path, "no such config file") from None
-    except yaml.YAMLError as error:
-        raise InputError(path, f"not valid YAML ({error})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not a text file (a YAML config is text)") from None
+    except OSError as error:
+        raise InputError(path, os_problem(error)) from None
+    try:
+        data = parse_yaml(text)
+    except ValueError as error:
+        raise InputError(path, str(error)) from None
+    if data is None:
+        return {}
     if not isinstance(data, dict):
         raise InputError(path, "a config file must hold a mapping of overrides")
     return data
+
+
+#: Nodes a YAML document may hold once its aliases are expanded (an alias bomb holds 2**N).
+MAX_YAML_NODES = 100_000
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML overrides safely: no tags, no alias bombs, and ``3e-4`` read as a number (as
+    YAML 1.2 and JSON read it). Raises ValueError with a one-line reason."""
+    import yaml
+
+    loader = _OverrideLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_YAML_NODES:
+            raise ValueError(
+                f"the YAML expands to more than {MAX_YAML_NODES:,} values through its "
+                "aliases (&anchor / *alias); write the values out"
+            )
+        return loader.construct_document(node)
+    except yaml.YAMLError as error:
+        raise ValueError(f"not valid YAML ({_yaml_problem(error)})") from None
+    except RecursionError:
+        raise ValueError("not valid YAML (nested too deeply)") from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root) -> int:
+    """Nodes of a composed YAML graph counted as if every alias were copied out (shared nodes
+    are counted once per use), computed without copying anything."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes or (not done and id(node) in visiting):
+            continue  # counted already, or a cycle (a recursive alias)
+        visiting.add(id(node))
+        children = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if done or not children:
+            sizes[id(node)] = min(1 + sum(sizes.get(id(c), 0) for c in children), 1 << 62)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _yaml_problem(error: Exception) -> str:
+    problem = getattr(error, "problem", None) or str(error).strip().splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"
+
+
+def _make_override_loader():
+    import re
+
+    import yaml
+
+    class OverrideLoader(yaml.SafeLoader):
+        """SafeLoader that also reads ``3e-4`` as a float."""
+
+    OverrideLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        list("-+0123456789"),
+    )
+    return OverrideLoader
+
+
+class _LazyLoader:
+    """Builds the loader class on first use, so importing this module does not import yaml."""
+
+    _cls = None
+
+    def __call__(self, *args):
+        if _LazyLoader._cls is None:
+            _LazyLoader._cls = _make_override_loader()
+        return _LazyLoader._cls(*args)
+
+
+_OverrideLoader = _LazyLoader()
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters (values may be huge or deeply nested)."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = limit
+    short.maxlevel, short.maxlist, short.maxdict = 3, 6, 6
+    return short.repr(value)[: limit + 20]
 
 
 def resolve(
@@ -901,31 +1039,39 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
                 errors.append(str(error))
         raise ConfigError(errors[0])
     if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{where} must be one of {', '.join(map(repr, args))}, got {value!r}")
+        if not isinstance(value, (str, int, float, bool, type(None))) or value not in args:
+            raise ConfigError(
+                f"{where} must be one of {', '.join(map(repr, args))}, got {_short(value)}"
+            )
         return value
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
+            raise ConfigError(f"{where} must be a list, got {_short(value)}")
         item = args[0] if args else Any
         return tuple(_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, got {value!r}")
+            raise ConfigError(f"{where} must be true or false, got {_short(value)}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where} must be an integer, got {value!r}")
+            raise ConfigError(f"{where} must be an integer, got {_short(value)}")
         return value
     if hint is float:
         if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
             value = float(value)  # YAML 1.1 reads 3e-4 (no dot) as a string
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, got {value!r}")
-        return float(value)
+            raise ConfigError(f"{where} must be a number, got {_short(value)}")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise ConfigError(f"{where} must be a finite number, got {_short(value)}")
+        return number
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where} must be a string, got {value!r}")
+            raise ConfigError(f"{where} must be a string, got {_short(value)}")
         return value
     return value
 
@@ -933,8 +1079,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
 def _positive(path: str, obj: Any, *names: str) -> None:
     for name in names:
         value = getattr(obj, name)
-        if not value > 0:
-            raise ConfigError(f"{path}.{name} must be positive, got {value}")
+        if not (value > 0 and math.isfinite(value)):
+            raise ConfigError(f"{path}.{name} must be positive and finite, got {value}")
 
 
 def _probability(path: str, obj: Any, name: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.checks import finite_array
 from selftalk.errors import InputError
 from selftalk.io import atomic_path
 
@@ -44,6 +45,7 @@ def read_mesh(path: str | Path) -> Mesh:
         raise InputError(path, f"not a readable mesh ({error})") from None
     if mesh.vertices.ndim != 2 or mesh.vertices.shape[1] != 3 or len(mesh.vertices) == 0:
         raise InputError(path, "the mesh has no vertices")
+    finite_array(mesh.vertices, path, "its vertex positions")
     if len(mesh.faces) and (mesh.faces.min() < 0 or mesh.faces.max() >= len(mesh.vertices)):
         raise InputError(path, "a face refers to a vertex that does not exist")
     return mesh

@@ -99,7 +99,9 @@ def read_indices(path: str | Path, *, key: str | None = None) -> np.ndarray:
     if not path.is_file():
         raise InputError(path, "no such index file")
     if path.suffix == ".npy":
-        values = np.load(path, allow_pickle=False)
+        from selftalk.io import load_npy
+
+        values = load_npy(path, what="index list")
     elif path.suffix == ".pkl":
         from selftalk.data.safe_pickle import load_pickle
 

@@ -247,7 +247,7 @@ def test_templates_are_told_apart_by_content_not_suffix(tmp_path):
     np.testing.assert_array_equal(read_templates(tmp_path / "flat.npz")["a"], template)
 
 
-@pytest.mark.parametrize("content, message", [(b"", "not a readable"), (b"\x93NUMPY", "readable")])
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"\x93NUMPY", "readable")])
 def test_a_broken_motion_file_is_an_input_error(tmp_path, content, message):
     from selftalk.data.layout import open_motion
 

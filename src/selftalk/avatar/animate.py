@@ -9,6 +9,7 @@ the existing buffer bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from selftalk.arkit import ALPHABETICAL
 from selftalk.avatar.gltf_file import SUFFIXES, GltfFile, read_gltf
 from selftalk.avatar.targets import Plan, plan_drives, read_mapping
 from selftalk.avatar.write import add_animation
+from selftalk.checks import frame_rate
 from selftalk.config import SAMPLE_RATE
 from selftalk.errors import InputError
+from selftalk.outputs import check_output_file, same_file
 
 
 @dataclass(kw_only=True)
@@ -62,13 +65,29 @@ class AvatarAnimation:
         return lines
 
 
-def check_output(avatar: str | Path, output: str | Path) -> Path:
-    """The output path: a glTF/VRM suffix, and never the avatar itself."""
+def check_output(
+    avatar: str | Path,
+    output: str | Path,
+    *,
+    inputs: Iterable[str | Path | None] = (),
+    audio: str | Path | np.ndarray | None = None,
+    chosen: bool = False,
+    force: bool = False,
+) -> Path:
+    """The output path, checked before any work (:mod:`selftalk.outputs`): a glTF/VRM suffix,
+    never an input (the avatar itself, ``inputs`` such as the audio or the map, through links
+    too); with ``audio`` the ``.wav`` beside it too. ``chosen``: selftalk chose the path, so
+    it replaces only a file selftalk wrote, or with ``force`` (as the ``.wav`` always is)."""
     output = Path(output)
     if output.suffix.lower() not in SUFFIXES:
         raise InputError(output, f"an animated avatar is written as {', '.join(SUFFIXES)}")
-    if output.resolve() == Path(avatar).resolve():
+    if same_file(output, avatar):
         raise InputError(output, "would replace the input avatar: choose another -o")
+    inputs = [avatar, *inputs]
+    check_output_file(output, inputs=inputs, chosen=chosen, force=force)
+    wav = output.with_suffix(".wav")
+    if audio is not None and not (isinstance(audio, (str, Path)) and same_file(wav, audio)):
+        check_output_file(wav, inputs=inputs, chosen=True, force=force)
     return output
 
 
@@ -83,10 +102,14 @@ def drive_avatar(
     audio_rate: int = SAMPLE_RATE,
     gltf: GltfFile | None = None,
     plan: Plan | None = None,
+    force: bool = False,
 ) -> AvatarAnimation:
     """Write ``avatar`` with an animation of (T, 52) ``arkit`` weights (``selftalk.arkit.ALPHABETICAL``
-    order) at ``fps`` to ``output``; ``audio`` goes beside it as ``<stem>.wav``."""
-    output = check_output(avatar, output)
+    order) at ``fps`` to ``output``; ``audio`` goes beside it as ``<stem>.wav`` (replacing a
+    file there only if selftalk wrote it, or with ``force``)."""
+    audio_file = audio if isinstance(audio, (str, Path)) else None
+    output = check_output(avatar, output, inputs=[audio_file, mapping], audio=audio, force=force)
+    fps = frame_rate(fps)
     arkit = np.asarray(arkit, np.float32)
     if arkit.ndim != 2 or arkit.shape[1] != len(ALPHABETICAL) or not len(arkit):
         raise InputError(avatar, f"ARKit weights must be (T, 52), got {arkit.shape}")
@@ -106,7 +129,7 @@ def drive_avatar(
     if audio_path is not None:
         from selftalk.export.gltf import write_audio
 
-        write_audio(audio_path, audio, audio_rate)
+        write_audio(audio_path, audio, audio_rate, force=force)
     from selftalk.io import write_bytes
 
     write_bytes(output, blob)
@@ -132,9 +155,18 @@ def _check_relative_files(gltf: GltfFile, output: Path) -> None:
         )
 
 
-def arkit_curves(loaded, audio: np.ndarray, *, subject=None, template_path=None, window=20.0):
+def arkit_curves(
+    loaded,
+    audio: np.ndarray,
+    *,
+    subject=None,
+    template_path=None,
+    window=20.0,
+    source: str | Path = "audio",
+):
     """(T, 52) ARKit weights (``selftalk.arkit.ALPHABETICAL`` order) and the fps, from a model on the
-    bundled head's topology: its vertex motion solved into the head's blendshapes."""
+    bundled head's topology: its vertex motion solved into the head's blendshapes. ``source``
+    names the audio in errors."""
     from selftalk.export.arkit import bundled_basis, solve_weights
     from selftalk.inference.predict import predict_motion
 
@@ -150,7 +182,7 @@ def arkit_curves(loaded, audio: np.ndarray, *, subject=None, template_path=None,
             f"animates {len(template)} vertices; --avatar needs a model on the bundled head "
             f"({basis.n_vertices} vertices), whose ARKit shapes it solves for",
         )
-    motion = predict_motion(loaded.model, audio, template, window=window)
+    motion = predict_motion(loaded.model, audio, template, window=window, source=str(source))
     result = solve_weights(motion, basis, neutral=template)
     order = [result.names.index(name) for name in ALPHABETICAL]
     return result.weights[:, order], float(loaded.model.config.fps)
@@ -166,17 +198,38 @@ def animate_avatar(
     subject: str | None = None,
     template_path: str | Path | None = None,
     window: float = 20.0,
+    chosen: bool = False,
+    force: bool = False,
 ) -> AvatarAnimation:
-    """Animate ``avatar`` from speech in ``audio_path`` with ``loaded`` (a LoadedModel)."""
+    """Animate ``avatar`` from speech in ``audio_path`` with ``loaded`` (a LoadedModel).
+
+    ``chosen``: selftalk chose ``output`` (the user named none); see :func:`check_output`."""
     from selftalk.audio import load_audio
 
-    check_output(avatar, output)
+    inputs = [audio_path, mapping, template_path]
+    check_output(avatar, output, inputs=inputs, audio=audio_path, chosen=chosen, force=force)
     gltf = read_gltf(avatar)  # a bad avatar fails before the model runs
     plan = plan_drives(gltf, read_mapping(mapping) if mapping else None, mapping)
-    audio = load_audio(audio_path)
+    from selftalk.inference.predict import max_audio_seconds
+
+    longest, why = max_audio_seconds(loaded.model)
+    audio = load_audio(audio_path, max_seconds=longest, why=why)
     arkit, fps = arkit_curves(
-        loaded, audio, subject=subject, template_path=template_path, window=window
+        loaded,
+        audio,
+        subject=subject,
+        template_path=template_path,
+        window=window,
+        source=audio_path,
     )
     return drive_avatar(
-        avatar, arkit, output, fps=fps, audio=audio, gltf=gltf, plan=plan, mapping=mapping
+        avatar,
+        arkit,
+        output,
+        fps=fps,
+        audio=audio,
+        gltf=gltf,
+        plan=plan,
+        mapping=mapping,
+        force=force,
     )

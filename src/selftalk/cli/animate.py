@@ -44,6 +44,12 @@ def register(subparsers) -> None:
     )
     add_size(parser, default="512", help="video size")
     add_window(parser)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files selftalk did not write at the paths it chooses "
+        "(the default AUDIO.mp4, the .wav beside a .glb or an avatar)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -52,12 +58,14 @@ def run(args: argparse.Namespace) -> int:
 
     from selftalk.cli.common import load_for_args
     from selftalk.cli.engine import make_engine
-    from selftalk.inference.animate import animate, output_path
+    from selftalk.inference.animate import animate, check_outputs
 
     start = time.perf_counter()
     if args.avatar or args.map:
         return _run_avatar(args, start)
-    output_path(args.audio, args.output)  # reject a bad suffix before loading anything
+    check_outputs(
+        args.audio, args.output, template=args.template, force=args.force
+    )  # before loading anything
     loaded, subject = load_for_args(args)
     result = animate(
         loaded,
@@ -67,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         template_path=args.template,
         window=args.window,
         size=args.size,
+        force=args.force,
         engine=make_engine(args, loaded),
     )
     print(
@@ -92,7 +101,11 @@ def _run_avatar(args: argparse.Namespace, start: float) -> int:
         raise ConfigError("--avatar runs with the torch engine: drop --engine/--onnx")
     avatar = Path(args.avatar)
     output = Path(args.output) if args.output else Path(args.audio).with_suffix(avatar.suffix)
-    check_output(avatar, output)
+    chosen = args.output is None
+    inputs = [args.audio, args.map, args.template]
+    check_output(  # before loading anything
+        avatar, output, inputs=inputs, audio=args.audio, chosen=chosen, force=args.force
+    )
     loaded, subject = load_for_args(args)
     result = animate_avatar(
         loaded,
@@ -103,6 +116,8 @@ def _run_avatar(args: argparse.Namespace, start: float) -> int:
         subject=subject,
         template_path=args.template,
         window=args.window,
+        chosen=chosen,
+        force=args.force,
     )
     print("\n".join(result.report()))
     print(f"({time.perf_counter() - start:.1f} s)")

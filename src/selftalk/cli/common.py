@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from selftalk.cli.types import fps, positive_float, video_side
 from selftalk.errors import ConfigError, InputError
 
 
@@ -279,7 +280,7 @@ def add_window(parser: argparse.ArgumentParser) -> None:
     """``--window SECONDS``: audio per model pass; longer audio is cross-faded."""
     parser.add_argument(
         "--window",
-        type=float,
+        type=positive_float,
         default=20.0,
         help="seconds of audio per model pass; longer audio is cross-faded (default 20)",
     )
@@ -293,7 +294,7 @@ def add_motion_input(parser: argparse.ArgumentParser) -> None:
         metavar="MESH",
         help="mesh (.ply/.obj) with the motion's topology (default: the bundled head)",
     )
-    parser.add_argument("--fps", type=float, default=30.0, help="motion frame rate (default 30)")
+    parser.add_argument("--fps", type=fps, default=30.0, help="motion frame rate (default 30)")
 
 
 def load_for_args(args: argparse.Namespace):
@@ -333,14 +334,18 @@ def subject_number(value: str) -> int:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """``"640x480"`` → (640, 480); ``"512"`` → (512, 512). The ``--size`` type."""
+    """``"640x480"`` → (640, 480); ``"512"`` → (512, 512). The ``--size`` type: each side an
+    even number of pixels from 16 to 8192 (:data:`selftalk.cli.types.video_side`)."""
     parts = text.lower().split("x")
     try:
-        width, height = (int(parts[0]),) * 2 if len(parts) == 1 else tuple(map(int, parts))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 512 or 640x480, got {text!r}") from None
-    if width <= 0 or height <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        if len(parts) > 2:
+            raise argparse.ArgumentTypeError(text)
+        sides = [video_side(part.strip()) for part in parts]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected 512 or 640x480 (even numbers of pixels from 16 to 8192), got {text!r}"
+        ) from None
+    width, height = sides * 2 if len(sides) == 1 else sides
     return width, height
 
 

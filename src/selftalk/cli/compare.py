@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from selftalk.cli.common import add_output, add_progress, progress_enabled
+from selftalk.cli.types import fraction, positive_int
 
 HELP = "compare methods: metrics with paired bootstrap intervals and significance tests"
 
@@ -45,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--bootstrap",
-        type=int,
+        type=positive_int,
         default=10000,
         metavar="B",
         help="bootstrap samples (default: 10000)",
@@ -54,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seed", type=int, default=0, help="seed of the bootstrap draws (default: 0)"
     )
     parser.add_argument(
-        "--confidence", type=float, default=0.95, help="interval coverage (default: 0.95)"
+        "--confidence", type=fraction, default=0.95, help="interval coverage (default: 0.95)"
     )
     parser.add_argument(
         "--scale",
@@ -84,6 +85,13 @@ def run(args: argparse.Namespace) -> int:
 
     if "," in args.definition or args.definition.lower() == "all":
         raise ConfigError("compare takes one --definition (run it once per definition)")
+    if args.output:  # before any work: never over an input, a suffix that fits the format
+        from selftalk.outputs import check_output_file, files_in
+
+        suffixes = {"markdown": (".md", ".txt"), "latex": (".tex", ".txt"), "json": (".json",)}
+        inputs = [*args.pred, args.data, args.split_file, args.regions]
+        loose = files_in(*args.pred, args.data, suffixes=suffixes[args.format])  # meta.json…
+        check_output_file(args.output, suffixes=suffixes[args.format], inputs=[*inputs, *loose])
     options = EvaluateOptions(
         split=args.split,
         scale=args.scale,
@@ -112,9 +120,5 @@ def run(args: argparse.Namespace) -> int:
     text = FORMATS[args.format](result)
     print(text, end="")
     if args.output:
-        inputs = {p.resolve() for p in [*args.pred, args.data]}
-        out = args.output.resolve()
-        if out in inputs or (out.suffix == ".npy" and out.parent in inputs):
-            raise ConfigError(f"--output {args.output} would replace an input")
         write_text(args.output, text)
     return 0

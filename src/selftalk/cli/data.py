@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from selftalk.cli.common import add_progress, progress_enabled
+from selftalk.cli.types import non_negative_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="the dataset to check")
     check.add_argument(
         "--tolerance",
-        type=float,
+        type=non_negative_float,
         default=0.5,
         metavar="SECONDS",
         help="largest accepted audio/motion duration difference (default: %(default)s s)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from selftalk.cli.common import add_motion_input, add_output
+from selftalk.cli.types import non_negative_float, positive_float, positive_int
 
 FORMATS = ("glb", "csv", "json", "obj", "ply")
 
@@ -24,23 +25,34 @@ def register(subparsers) -> None:
     gl = parser.add_argument_group("glb")
     gl.add_argument("--audio", metavar="AUDIO", help="audio to write beside the .glb (as .wav)")
     gl.add_argument(
-        "--tolerance", type=float, help="max vertex error of the PCA basis, in mesh units"
+        "--tolerance", type=positive_float, help="max vertex error of the PCA basis, in mesh units"
     )
     gl.add_argument(
         "--relative-tolerance",
-        type=float,
+        type=positive_float,
         default=1e-3,
         help="default tolerance as a fraction of the mesh's box diagonal (1e-3)",
     )
-    gl.add_argument("--max-components", type=int, default=64, help="cap on morph targets (64)")
+    gl.add_argument(
+        "--max-components", type=positive_int, default=64, help="cap on morph targets (64)"
+    )
+    gl.add_argument(
+        "--force",
+        action="store_true",
+        help="let the .wav written beside the .glb replace a file selftalk did not write",
+    )
     ar = parser.add_argument_group("ARKit csv/json")
     ar.add_argument(
         "--basis",
         metavar="BASIS.npz",
         help="blendshape basis (names, deltas[, neutral]); default: the bundled head",
     )
-    ar.add_argument("--smoothing", type=float, default=0.01, help="temporal smoothing (0.01)")
-    ar.add_argument("--regularization", type=float, default=1e-4, help="ridge penalty (1e-4)")
+    ar.add_argument(
+        "--smoothing", type=non_negative_float, default=0.01, help="temporal smoothing (0.01)"
+    )
+    ar.add_argument(
+        "--regularization", type=non_negative_float, default=1e-4, help="ridge penalty (1e-4)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -49,18 +61,42 @@ def _format(args: argparse.Namespace) -> str:
 
     from selftalk.errors import ConfigError
 
-    if args.format:
-        return args.format
     suffix = Path(args.output).suffix.lower().lstrip(".")
+    if args.format in ("obj", "ply"):
+        return args.format
+    if args.format and suffix != args.format:
+        raise ConfigError(
+            f"--format {args.format} writes a .{args.format} file, "
+            f"but -o {args.output} says .{suffix or '(no suffix)'}"
+        )
     if suffix in ("glb", "csv", "json"):
         return suffix
     raise ConfigError(f"cannot tell the format of {args.output!r}: use .glb/.csv/.json or --format")
+
+
+def _check_outputs(args: argparse.Namespace, fmt: str) -> None:
+    """Every file export would write, checked before any work (selftalk.outputs)."""
+    from selftalk.outputs import check_output_file, check_output_folder, same_file
+
+    inputs = [args.motion, args.template, args.audio, args.basis]
+    if fmt in ("obj", "ply"):
+        check_output_folder(args.output, inputs=inputs)
+        return
+    check_output_file(args.output, inputs=inputs)
+    if fmt == "glb" and args.audio:
+        from selftalk.export.gltf import audio_beside
+
+        if not same_file(audio_beside(args.output), args.audio):
+            check_output_file(
+                audio_beside(args.output), inputs=inputs, chosen=True, force=args.force
+            )
 
 
 def run(args: argparse.Namespace) -> int:
     from selftalk.render.motion import load_motion, template_mesh
 
     fmt = _format(args)
+    _check_outputs(args, fmt)
     mesh = template_mesh(args.template)
     motion = load_motion(args.motion, len(mesh.vertices))
     if fmt == "glb":
@@ -76,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             tolerance=args.tolerance,
             relative_tolerance=args.relative_tolerance,
             max_components=args.max_components,
+            force=args.force,
         )
         print(
             f"wrote {info.path} ({info.bytes / 1e6:.1f} MB): {info.frames} frames, "

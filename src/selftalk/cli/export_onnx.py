@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.common import add_output
+from selftalk.cli.types import positive_int
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -19,8 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--checkpoint", choices=("best", "latest"), default="best", help="with --run (best)"
     )
-    parser.add_argument("-o", "--output", required=True, metavar="MODEL.onnx")
-    parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default: 18)")
+    add_output(parser, required=True, metavar="MODEL.onnx", help="the graph to write")
+    parser.add_argument("--opset", type=positive_int, default=None, help="ONNX opset (default: 18)")
     parser.add_argument("--no-parity", action="store_true", help="skip the comparison with torch")
     parser.set_defaults(handler=run)
 
@@ -31,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.errors import ConfigError, InputError
     from selftalk.inference.loading import load_model
     from selftalk.inference.onnx import OPSET, export_model
+    from selftalk.outputs import check_output_file
 
     out = Path(args.output)
     if out.suffix.lower() != ".onnx":
@@ -38,10 +42,12 @@ def run(args: argparse.Namespace) -> int:
     opset = OPSET if args.opset is None else args.opset
     if opset < 18:
         raise ConfigError(f"--opset {opset}: the exporter writes opset 18 or newer")
+    outputs = (out, out.with_suffix(".ply"), out.with_suffix(".json"))  # graph, mesh, sidecar
+    _refuse_model_files(out, outputs, args.model)  # before any work
+    for path in outputs:
+        check_output_file(path, inputs=[args.model, args.run])
     loaded = load_model(model_dir=args.model, run_dir=args.run, checkpoint=args.checkpoint)
-    written = {out.resolve(), out.with_suffix(".ply").resolve(), out.with_suffix(".json").resolve()}
-    if any(p.resolve() in written for p in loaded.directory.iterdir()):
-        raise InputError(out, "would overwrite a file of the model directory")
+    _refuse_model_files(out, outputs, loaded.directory)  # a run's checkpoint, the bundled model
     source = (
         {"model": args.model, "run": args.run} if (args.model or args.run) else {"model": "bundled"}
     )
@@ -57,3 +63,20 @@ def run(args: argparse.Namespace) -> int:
             f"on {', '.join(f'{s:g} s' for s in p.seconds)} of audio"
         )
     return 0
+
+
+def _refuse_model_files(out, outputs, folder) -> None:
+    """Refuse ``outputs`` that would replace a file of the model ``folder`` (the same path,
+    or a link to it); the files are registered as inputs (:mod:`selftalk.outputs`)."""
+    from pathlib import Path
+
+    from selftalk.errors import InputError
+    from selftalk.outputs import protect, same_file
+
+    if folder is None or not Path(folder).is_dir():
+        return
+    files = [p for p in Path(folder).iterdir() if p.is_file()]
+    protect(*files)
+    written = {Path(p).resolve() for p in outputs}
+    if any(p.resolve() in written or any(same_file(p, o) for o in outputs) for p in files):
+        raise InputError(out, "would overwrite a file of the model directory")

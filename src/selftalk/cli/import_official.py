@@ -66,8 +66,13 @@ def run(args: argparse.Namespace) -> int:
         load_official_state,
         save_imported,
     )
+    from selftalk.outputs import check_output_folder
     from selftalk.topology import read_indices
 
+    check_output_folder(
+        args.output,
+        inputs=[args.checkpoint, args.lips, args.mesh, args.templates, *args.config_files],
+    )
     config = resolve_config(args)
     lips = read_indices(args.lips, key=args.lip_key)
     mesh = read_mesh(args.mesh) if args.mesh else None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from selftalk.cli.common import add_output, subject_number
+from selftalk.cli.types import fps
 
 
 def register(subparsers) -> None:
@@ -41,7 +43,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the subjects and blinks (default 0)"
     )
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    p.add_argument("--fps", type=fps, default=30.0, help="frame rate (default 30)")
     p.add_argument(
         "--arkit", default=None, help="also write the ARKit weights (.csv, .json or .npy)"
     )
@@ -49,8 +51,22 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from selftalk.synth.lipsync import lipsync, lipsync_without_text, write_weights
+    from selftalk.errors import OutputError
+    from selftalk.outputs import check_output_file, same_file
+    from selftalk.synth.lipsync import (
+        WEIGHT_SUFFIXES,
+        lipsync,
+        lipsync_without_text,
+        write_weights,
+    )
 
+    check_output_file(args.output, suffixes=(".npy",), inputs=[args.audio])
+    if args.arkit:
+        check_output_file(args.arkit, suffixes=WEIGHT_SUFFIXES, inputs=[args.audio])
+        if Path(args.arkit).absolute() == Path(args.output).absolute() or same_file(
+            args.arkit, args.output
+        ):
+            raise OutputError(args.arkit, "--arkit and -o name the same file")
     subject = None if args.subject is None else subject_number(args.subject)
     if args.recognize_phones:
         result = lipsync_without_text(

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from selftalk.cli.common import add_output, add_progress, progress_enabled
+from selftalk.cli.types import percent, positive_float
 from selftalk.errors import InputError
 
 HELP = "score predictions: LVE, FDD, MVE, LRP (and lip-reading CER)"
@@ -41,14 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_definition_arguments(parser)
     parser.add_argument(
         "--rho",
-        type=float,
+        type=positive_float,
         nargs="+",
         metavar="R",
         help="LRP thresholds in dataset units (default: the scale's; see docs/metrics.md)",
     )
     parser.add_argument(
         "--rho-for-lrp",
-        type=float,
+        type=percent,
         nargs="+",
         default=[50.0, 90.0, 95.0],
         metavar="PERCENT",
@@ -137,7 +138,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--pred-scale",
-        type=float,
+        type=positive_float,
         default=1.0,
         metavar="FACTOR",
         help="multiply predictions by this before scoring (e.g. 5 for UniTalker's BIWI outputs)",
@@ -167,7 +168,14 @@ def _read_texts(path: Path) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from selftalk.metrics.evaluate import EvaluateOptions, evaluate_predictions
     from selftalk.metrics.report import format_table, write_plots, write_report_json
+    from selftalk.outputs import check_output_file, check_output_folder, files_in
 
+    inputs = [args.pred, args.data, args.hypotheses, args.references, args.split_file]
+    if args.output:
+        loose = files_in(args.pred, args.data, suffixes=(".json",))  # meta.json, splits…
+        check_output_file(args.output, suffixes=(".json",), inputs=[*inputs, *loose])
+    if args.plots:
+        check_output_folder(args.plots, inputs=inputs)
     options = EvaluateOptions(
         split=args.split,
         rhos=tuple(args.rho) if args.rho else None,

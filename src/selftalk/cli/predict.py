@@ -28,14 +28,19 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from selftalk.audio import load_audio
-    from selftalk.inference.predict import predict_motion
+    from selftalk.inference.predict import max_audio_seconds, predict_motion
     from selftalk.io import save_npy
+    from selftalk.outputs import check_output_file
 
+    check_output_file(args.output, suffixes=(".npy",), inputs=[args.audio, args.template])
     loaded, subject = load_for_args(args)
     template = loaded.template(subject=subject, mesh_path=args.template)
-    audio = load_audio(args.audio)
+    longest, why = max_audio_seconds(loaded.model)
+    audio = load_audio(args.audio, max_seconds=longest, why=why)
     engine = make_engine(args, loaded)
-    motion = predict_motion(loaded.model, audio, template, window=args.window, engine=engine)
+    motion = predict_motion(
+        loaded.model, audio, template, window=args.window, source=args.audio, engine=engine
+    )
     save_npy(args.output, motion)
     print(
         f"{args.output}: {motion.shape[0]} frames at {loaded.model.config.fps:g} fps, "

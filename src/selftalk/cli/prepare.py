@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from selftalk.cli.common import add_output, add_progress, progress_enabled
+from selftalk.cli.types import fps
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -86,7 +87,7 @@ def _common(parser: argparse.ArgumentParser, *, default_fps: int) -> None:
     )
     parser.add_argument(
         "--fps",
-        type=float,
+        type=fps,
         default=default_fps,
         help="frame rate models train at (default: %(default)s)",
     )
@@ -98,9 +99,16 @@ def _common(parser: argparse.ArgumentParser, *, default_fps: int) -> None:
     add_progress(parser)
 
 
+def _check_output(args: argparse.Namespace, *inputs: Path | None) -> None:
+    from selftalk.outputs import check_output_folder
+
+    check_output_folder(args.output, inputs=[args.raw_dir, *inputs])
+
+
 def run_vocaset(args: argparse.Namespace) -> int:
     from selftalk.data.vocaset import VocasetOptions, prepare_vocaset
 
+    _check_output(args, args.mesh, args.masks)
     options = VocasetOptions(
         fps=_fps(args.fps),
         mesh=args.mesh,
@@ -116,6 +124,7 @@ def run_vocaset(args: argparse.Namespace) -> int:
 def run_biwi(args: argparse.Namespace) -> int:
     from selftalk.data.biwi import BiwiOptions, prepare_biwi
 
+    _check_output(args, args.regions)
     options = BiwiOptions(
         fps=_fps(args.fps),
         regions=args.regions,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from selftalk.cli.common import add_hidden_alias, add_output, add_size
+from selftalk.cli.types import finite_float, fps, int_range, positive_float
 
 
 def register(subparsers) -> None:
@@ -27,9 +28,7 @@ def register(subparsers) -> None:
     )
     add_output(parser, required=True, metavar="OUT.mp4", help="the video to write")
     parser.add_argument("--audio", metavar="AUDIO", help="audio file to mux in (any format)")
-    parser.add_argument(
-        "--fps", type=float, help="motion frame rate (default 30; a glTF's own rate)"
-    )
+    parser.add_argument("--fps", type=fps, help="motion frame rate (default 30; a glTF's own rate)")
     parser.add_argument(
         "--compare",
         nargs="+",
@@ -49,11 +48,11 @@ def register(subparsers) -> None:
         help="colour vertices by their distance to this ground-truth motion",
     )
     parser.add_argument(
-        "--error-max", type=float, help="top of the colour scale (default: 99th pct)"
+        "--error-max", type=positive_float, help="top of the colour scale (default: 99th pct)"
     )
     parser.add_argument(
         "--error-scale",
-        type=float,
+        type=positive_float,
         default=1.0,
         help="multiply distances by this (1000: metres to millimetres)",
     )
@@ -64,12 +63,16 @@ def register(subparsers) -> None:
     look.add_argument("--color", default="#b3b3bd", help="mesh colour (#rrggbb)")
     look.add_argument("--up", default="+y", help="mesh axis pointing up (default +y)")
     look.add_argument("--front", default="+z", help="mesh axis the face looks along (default +z)")
-    look.add_argument("--yaw", type=float, default=0.0, help="turn the camera (degrees)")
-    look.add_argument("--pitch", type=float, default=0.0, help="raise the camera (degrees)")
-    look.add_argument("--samples", type=int, default=0, help="MSAA samples (e.g. 4; slower)")
+    look.add_argument("--yaw", type=finite_float, default=0.0, help="turn the camera (degrees)")
+    look.add_argument("--pitch", type=finite_float, default=0.0, help="raise the camera (degrees)")
+    look.add_argument(
+        "--samples", type=int_range(0, 16), default=0, help="MSAA samples (e.g. 4; slower)"
+    )
     look.add_argument("--backend", default="auto", choices=["auto", "egl", "numpy"])
     enc = parser.add_argument_group("encoding")
-    enc.add_argument("--crf", type=int, default=18, help="x264 quality (lower is better; 18)")
+    enc.add_argument(
+        "--crf", type=int_range(0, 51), default=18, help="x264 quality (lower is better; 18)"
+    )
     x264 = enc.add_argument(
         "--x264-preset",
         "--preset",
@@ -84,6 +87,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from selftalk.outputs import check_output_file
     from selftalk.render import (
         ErrorMapOptions,
         VideoOptions,
@@ -92,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     )
     from selftalk.render.motion import template_mesh
 
+    inputs = [args.motion, *args.compare, args.error_map, args.audio, args.template]
+    check_output_file(args.output, suffixes=(".mp4",), inputs=inputs)  # before any work
     if Path(args.motion).suffix.lower() in (".glb", ".gltf", ".vrm"):
         return _run_gltf(args)
     args.fps = args.fps or 30.0
@@ -149,6 +155,10 @@ def _run_gltf(args: argparse.Namespace) -> int:
     if args.compare or args.error_map or args.template:
         raise ConfigError("--compare, --error-map and --template take .npy motions, not glTF")
     played = avatar_motion(args.motion, fps=args.fps)
+    if played.audio is not None:  # the audio beside the glTF is an input too
+        from selftalk.outputs import refuse_input
+
+        refuse_input(args.output, [played.audio])
     info = render_video(
         played.motion,
         played.faces,

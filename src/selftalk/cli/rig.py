@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from selftalk.errors import InputError
     from selftalk.mesh import read_mesh
+    from selftalk.outputs import check_output_file
     from selftalk.rig import read_landmarks, rig_mesh, write_rigged
 
     output = Path(args.output)
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(output, "the rigged mesh is written as .glb")
     if output.resolve() == Path(args.mesh).resolve():
         raise InputError(output, "would replace the input mesh")
+    check_output_file(output, inputs=[args.mesh, args.landmarks])  # links too; before any work
     mesh = read_mesh(args.mesh)
     if len(mesh.faces) < 4:
         raise InputError(args.mesh, "has no triangles to rig")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.types import non_negative_float, non_negative_int, positive_float, positive_int
+
 
 def register(subparsers) -> None:
     from selftalk.cli.common import add_model_arguments
@@ -31,11 +33,20 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--no-http", action="store_true", help="serve gRPC only")
     parser.add_argument("--no-grpc", action="store_true", help="serve HTTP only")
-    parser.add_argument("--max-streams", type=int, default=8, help="streams served at once (8)")
-    parser.add_argument("--workers", type=int, default=0, help="inference threads (0: one a core)")
-    parser.add_argument("--max-upload-mb", type=float, default=64.0, help="largest upload (64)")
     parser.add_argument(
-        "--grace", type=float, default=5.0, help="seconds running streams get at shutdown (5)"
+        "--max-streams", type=positive_int, default=8, help="streams served at once (8)"
+    )
+    parser.add_argument(
+        "--workers", type=non_negative_int, default=0, help="inference threads (0: one a core)"
+    )
+    parser.add_argument(
+        "--max-upload-mb", type=positive_float, default=64.0, help="largest upload (64)"
+    )
+    parser.add_argument(
+        "--grace",
+        type=non_negative_float,
+        default=5.0,
+        help="seconds running streams get at shutdown (5)",
     )
     parser.add_argument(
         "--web", metavar="DIR", help="the built page (default: web/dist of a source checkout)"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from selftalk.cli.types import positive_float
+
 
 def register(subparsers) -> None:
     from selftalk.cli.common import add_model_arguments
@@ -47,7 +49,9 @@ def register(subparsers) -> None:
         "--chunk", type=float, default=20.0, help="chunk length read at a time, ms (20)"
     )
     parser.add_argument(
-        "--seconds", type=float, help="stop after this much audio (mic: default until Ctrl-C)"
+        "--seconds",
+        type=positive_float,
+        help="stop after this much audio (mic: default until Ctrl-C)",
     )
     parser.add_argument("--input-device", help="mic: a sounddevice input device name or index")
     add_model_arguments(parser)
@@ -102,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.streaming.output import FrameWriter, check_output
     from selftalk.streaming.pipeline import StreamFactory
 
-    check_output(args.output, source=args.source)
+    check_output(args.output, source=args.source, inputs=[args.basis, args.template])
     if not 0.05 <= args.chunk <= 10_000:
         raise ConfigError(f"--chunk {args.chunk:g} ms is out of range (0.05-10000)")
     if args.seconds is not None and args.seconds <= 0:

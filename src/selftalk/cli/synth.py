@@ -14,6 +14,7 @@ from selftalk.cli.common import (
     progress_enabled,
     resolve_config,
 )
+from selftalk.cli.types import fps, positive_int
 
 
 def full_corpus():
@@ -87,8 +88,12 @@ def register(subparsers) -> None:
     p.add_argument("out_dir", nargs="?", metavar="OUT_DIR", help="output directory (or -o)")
     add_output(p, metavar="OUT_DIR", help="output directory")
     add_config(p, CONFIGS)
-    p.add_argument("--subjects", type=int, default=None, help="number of subjects (default 12)")
-    p.add_argument("--sentences", type=int, default=None, help="sentences a subject (default 200)")
+    p.add_argument(
+        "--subjects", type=positive_int, default=None, help="number of subjects (default 12)"
+    )
+    p.add_argument(
+        "--sentences", type=positive_int, default=None, help="sentences a subject (default 200)"
+    )
     p.add_argument(
         "--voices",
         nargs="+",
@@ -104,11 +109,11 @@ def register(subparsers) -> None:
         help="TTS engines to draw voices from (default: all)",
     )
     p.add_argument("--no-recorded", action="store_true", help="do not use recorded speech")
-    p.add_argument("--fps", type=float, default=None, help="motion frame rate (default 30)")
+    p.add_argument("--fps", type=fps, default=None, help="motion frame rate (default 30)")
     p.add_argument("--seed", type=int, default=None, help="seed of everything (default 0)")
     p.add_argument("--small", action="store_true", help="--preset small: 3 subjects × 4 sentences")
     p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: CPU count)"
+        "--workers", type=positive_int, default=None, help="worker processes (default: CPU count)"
     )
     add_progress(p)
     p.set_defaults(handler=run)
@@ -116,6 +121,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from selftalk.errors import ConfigError
+    from selftalk.outputs import check_output_folder
     from selftalk.synth.corpus import build_corpus
     from selftalk.synth.sources import ENGINES, SynthSpeech
 
@@ -123,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if len(given) != 1:
         raise ConfigError("give the output directory once: OUT_DIR or -o/--output OUT_DIR")
     out_dir = given.pop()
+    check_output_folder(out_dir, inputs=args.config_files)
     options = resolve_corpus_options(args)
     backend = SynthSpeech(engines=tuple(args.engines or ENGINES), recorded=not args.no_recorded)
     summary = build_corpus(out_dir, backend, options, progress=progress_enabled(args))

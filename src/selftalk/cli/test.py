@@ -41,7 +41,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from selftalk.inference.evaluate import predict_split
+    from selftalk.outputs import check_output_folder
 
+    check_output_folder(args.output, inputs=[args.data, args.run, args.model, args.split_file])
     written = predict_split(
         model_dir=args.model,
         run_dir=args.run,

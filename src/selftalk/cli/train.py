@@ -78,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.output) == bool(args.resume):
         raise SelfTalkError("give either -o/--output RUN_DIR (a new run) or --resume RUN_DIR")
+    from selftalk.outputs import check_output_folder
+
+    inputs = [args.data, *args.config_files]
+    check_output_folder(args.resume or args.output, inputs=inputs)
+    if args.cache_dir:
+        check_output_folder(args.cache_dir, inputs=inputs)
     config, extend = None, None
     if args.resume:
         resolve_train_config(args)  # the checks, before anything starts

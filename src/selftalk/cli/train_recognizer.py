@@ -12,6 +12,7 @@ from selftalk.cli.common import (
     progress_enabled,
     resolve_config,
 )
+from selftalk.cli.types import non_negative_int
 
 
 def default_recognizer_training():
@@ -41,7 +42,7 @@ def register(subparsers) -> None:
     add_output(parser, required=True, metavar="DIR", help="the recognizer directory to write")
     parser.add_argument(
         "--tts",
-        type=int,
+        type=non_negative_int,
         default=0,
         metavar="N",
         help="extra generated sentences, spoken by voices the corpus does not hold out",
@@ -59,9 +60,11 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.data.layout import DatasetLayout
     from selftalk.data.splits import split_clips
     from selftalk.io import write_json
+    from selftalk.outputs import check_output_folder
     from selftalk.training import speech_data as sd
     from selftalk.training.asr import evaluate, train_recognizer
 
+    check_output_folder(args.output, inputs=[args.data, *args.config_files])
     config = resolve_config(args, CONFIGS)
     out = Path(args.output)
     layout = DatasetLayout(args.data)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from selftalk.data.layout import (
     UPPER_FACE_REGION_NAME,
     DatasetWriter,
     clip_name,
+    frame_step,
 )
 from selftalk.data.report import PrepareReport, progress
 from selftalk.data.splits import biwi_splits, restrict_splits
@@ -93,34 +95,59 @@ def _natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
+#: An archive's ``.vl`` members may unpack to at most this many times its size (plus 64 MiB):
+#: vertex frames barely compress, while a crafted archive of zeros unpacks 1000-fold.
+MAX_INFLATION = 32
+
+
 def read_sequence(source: Path) -> np.ndarray:
     """All frames of one sentence, in frame-number order: (T, N, 3) float32.
 
     ``source`` is a folder of ``.vl`` files or a tar archive (plain or gzip) holding them.
+    Frames are parsed one at a time as they are read (memory: the sequence and one frame);
+    an archive whose members claim more than :data:`MAX_INFLATION` times its size is refused
+    before they are read.
     """
-    frames: list[tuple[str, bytes]] = []
+    frames: list[tuple[str, np.ndarray]] = []
+
+    def add(name: str, data: bytes) -> None:
+        frame = parse_vl(data, f"{source}:{name}")
+        if frames and len(frame) != len(frames[0][1]):
+            counts = sorted({len(frame), len(frames[0][1])})
+            raise InputError(source, f"frames with different vertex counts: {counts}")
+        frames.append((name, frame))
+
     if source.is_dir():
         for path in source.rglob("*.vl"):
             if path.is_file():
-                frames.append((path.name, path.read_bytes()))
+                add(path.name, path.read_bytes())
     else:
+        budget = source.stat().st_size * MAX_INFLATION + (64 << 20)
         try:
             with tarfile.open(source, mode="r:*") as archive:
                 for member in archive:
-                    if member.isfile() and member.name.lower().endswith(".vl"):
-                        data = archive.extractfile(member)
-                        if data is not None:
-                            frames.append((Path(member.name).name, data.read()))
-        except (tarfile.TarError, OSError, EOFError) as error:
+                    if not (member.isfile() and member.name.lower().endswith(".vl")):
+                        continue
+                    budget -= member.size
+                    if budget < 0:
+                        raise InputError(
+                            source,
+                            f"its .vl frames unpack to more than {MAX_INFLATION} times the "
+                            f"archive's size ({member.name} alone claims {member.size:,} bytes)",
+                        )
+                    data = archive.extractfile(member)
+                    if data is not None:
+                        add(Path(member.name).name, data.read(member.size))
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
             raise InputError(source, f"not a readable tar archive ({error})") from None
     if not frames:
         raise InputError(source, "holds no .vl frames")
     frames.sort(key=lambda item: _natural_key(item[0]))
-    arrays = [parse_vl(data, f"{source}:{name}") for name, data in frames]
-    counts = {len(a) for a in arrays}
-    if len(counts) > 1:
-        raise InputError(source, f"frames with different vertex counts: {sorted(counts)}")
-    return np.stack(arrays)
+    out = np.empty((len(frames), *frames[0][1].shape), np.float32)
+    for i in range(len(frames)):
+        out[i] = frames[i][1]
+        frames[i] = (frames[i][0], None)  # release each frame once copied
+    return out
 
 
 def sequence_sources(subject_dir: Path) -> dict[str, list[Path]]:
@@ -237,6 +264,7 @@ def prepare_biwi(
     """
     raw_dir = Path(raw_dir)
     report = PrepareReport(out_dir=Path(out_dir))
+    frame_step(FPS, options.fps)  # an fps that does not divide 25: before anything
     faces_dir, scans_dir, videos_dir = (
         raw_dir / "faces",
         raw_dir / "rigid_scans",

@@ -22,6 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from selftalk.audio import SAMPLE_RATE, load_audio, normalize
+from selftalk.checks import finite_array
 from selftalk.data.batch import Batch
 from selftalk.data.layout import frame_step, open_motion
 from selftalk.data.splits import split_clips, validate_split
@@ -134,7 +135,7 @@ class TalkingFaceDataset(Dataset):
 
     def frame_count(self, index: int) -> int:
         """Frames of clip ``index`` at the dataset's fps, read from the file header only."""
-        motion = np.load(self._vertex_paths[index], mmap_mode="r", allow_pickle=False)
+        motion = open_motion(self._vertex_paths[index])
         return len(range(0, len(motion), self.frame_step))
 
     def clip_audio(self, index: int) -> np.ndarray:
@@ -157,8 +158,9 @@ class TalkingFaceDataset(Dataset):
 
     def _load_motion(self, index: int) -> np.ndarray:
         n_vertices = len(self.templates[self.clip_subjects[index]])
-        motion = open_motion(self._vertex_paths[index], n_vertices)
-        return np.array(motion[:: self.frame_step], dtype=np.float32).reshape(-1, n_vertices, 3)
+        path = self._vertex_paths[index]
+        frames = np.array(open_motion(path, n_vertices)[:: self.frame_step], dtype=np.float32)
+        return finite_array(frames, path, "its vertex positions").reshape(-1, n_vertices, 3)
 
     def __getitem__(self, index: int) -> Clip:
         audio, vertices = self.load(index)

@@ -19,6 +19,7 @@ writer was made with ``overwrite=True``: an interrupted run is resumed by runnin
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 from collections.abc import Iterable, Mapping
@@ -29,8 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from selftalk.errors import InputError
-from selftalk.io import atomic_path, read_json, save_npy, save_npz, write_json
+from selftalk.checks import finite_array
+from selftalk.errors import ConfigError, InputError, OutputError
+from selftalk.io import (
+    atomic_path,
+    load_npy,
+    make_folders,
+    read_json,
+    save_npy,
+    save_npz,
+    write_json,
+)
 
 FORMAT = "selftalk-dataset"
 VERSION = 1
@@ -69,6 +79,23 @@ _RESERVED_META_KEYS = {
     "clips",
 }
 _NAME_PART = re.compile(r"^[^/\\\s]+$")
+
+
+def _refuse_another_dataset(root: Path, name: str) -> None:
+    """A writer adds to (or resumes) a dataset of its own name, never to another one."""
+    meta = root / META_FILE
+    if not meta.is_file():
+        return
+    try:
+        other = json.loads(meta.read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        other = None
+    if other != name:
+        raise OutputError(
+            root,
+            f"already holds {'the dataset ' + repr(other) if other else 'another dataset'}, "
+            f"not {name!r}: choose an empty or new folder",
+        )
 
 
 # --------------------------------------------------------------------------- clip names
@@ -178,12 +205,16 @@ class DatasetMeta:
 
 
 def frame_step(file_fps: float, fps: float) -> int:
-    """``file_fps / fps`` as a whole number; raises ValueError when it is not one."""
-    if fps <= 0 or file_fps <= 0:
-        raise ValueError(f"frame rates must be positive (fps {fps}, file_fps {file_fps})")
+    """``file_fps / fps`` as a whole number; raises :class:`ConfigError` (a ValueError) when
+    it is not one."""
+    if not (fps > 0 and file_fps > 0 and math.isfinite(fps) and math.isfinite(file_fps)):
+        raise ConfigError(f"frame rates must be positive (fps {fps}, file_fps {file_fps})")
     step = file_fps / fps
     if abs(step - round(step)) > 1e-9 or round(step) < 1:
-        raise ValueError(f"file_fps {file_fps} is not a whole multiple of fps {fps}")
+        raise ConfigError(
+            f"file_fps {file_fps:g} is not a whole multiple of fps {fps:g} "
+            f"(use {file_fps:g} / n: {', '.join(f'{file_fps / n:g}' for n in range(1, 5))}, …)"
+        )
     return int(round(step))
 
 
@@ -236,6 +267,7 @@ def read_templates(path: str | Path) -> dict[str, np.ndarray]:
             raise InputError(path, f"the template of {subject!r} is not numeric") from None
         if array.size == 0 or array.size % 3:
             raise InputError(path, f"the template of {subject!r} has {array.size} values, not V×3")
+        finite_array(array, path, f"the vertex positions of the template of {subject!r}")
         templates[str(subject)] = array.reshape(-1, 3)
     return templates
 
@@ -392,8 +424,12 @@ class DatasetLayout(TopologyFiles):
         """(T, V, 3) float32 motion of clip ``name``: every ``step``-th stored frame (default:
         the meta's ``frame_step``, i.e. at the dataset's fps)."""
         step = self.meta.frame_step if step is None else step
-        stored = open_motion(self.vertices_path(name))
-        return np.array(stored[::step], dtype=np.float32).reshape(-1, stored.shape[1] // 3, 3)
+        path = self.vertices_path(name)
+        stored = open_motion(path)
+        frames = finite_array(
+            np.array(stored[::step], dtype=np.float32), path, "its vertex positions"
+        )
+        return frames.reshape(-1, stored.shape[1] // 3, 3)
 
     def clip_array_path(self, folder: str, name: str) -> Path:
         """``folder/{clip}.npy``: a per-clip array beyond the layout (e.g. ``arkit``)."""
@@ -437,13 +473,7 @@ def open_motion(path: str | Path, n_vertices: int | None = None) -> np.ndarray:
     A file that is not such an array (or, given ``n_vertices``, holds another V) raises
     :class:`InputError` naming it.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "no such motion file")
-    try:
-        motion = np.load(path, mmap_mode="r", allow_pickle=False)
-    except Exception as error:  # truncated headers, pickled objects, …
-        raise InputError(path, f"not a readable .npy array ({error})") from None
+    motion = load_npy(path, what="motion", mmap=True)
     if (
         motion.ndim != 2
         or len(motion) == 0
@@ -561,11 +591,12 @@ class DatasetWriter:
         self.name = name
         self.fps = fps
         self.file_fps = fps if file_fps is None else file_fps
-        frame_step(self.file_fps, self.fps)  # raises ValueError early
+        frame_step(self.file_fps, self.fps)  # raises ConfigError early
         self.overwrite = overwrite
         self._n_vertices: int | None = None
         self._clip_info: dict[str, dict[str, Any]] = {}
-        self.root.mkdir(parents=True, exist_ok=True)
+        _refuse_another_dataset(self.root, name)
+        make_folders(self.root)
 
     # clips
     def audio_path(self, subject: str, sentence: str, suffix: str = ".wav") -> Path:
@@ -756,7 +787,7 @@ class DatasetWriter:
     @staticmethod
     def _vertex_count_on_disk(layout: DatasetLayout) -> int | None:
         for path in layout.vertex_files().values():
-            array = np.load(path, mmap_mode="r", allow_pickle=False)
+            array = load_npy(path, what="motion", mmap=True)
             if array.ndim == 2 and array.shape[1] % 3 == 0:
                 return array.shape[1] // 3
         if layout.templates_path.exists():

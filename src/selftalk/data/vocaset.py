@@ -22,13 +22,15 @@ of the "forehead" and "eye_region" masks, the upper face used for VOCASET FDD by
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from selftalk.data.layout import DatasetWriter, clip_name, read_templates
+from selftalk.checks import all_finite, finite_array
+from selftalk.data.layout import DatasetWriter, clip_name, frame_step, read_templates
 from selftalk.data.report import PrepareReport, progress
 from selftalk.data.safe_pickle import load_pickle
 from selftalk.data.splits import restrict_splits, vocaset_splits
@@ -89,6 +91,7 @@ def prepare_vocaset(
     """
     raw_dir = Path(raw_dir)
     report = PrepareReport(out_dir=Path(out_dir))
+    frame_step(FILE_FPS, options.fps)  # an fps that does not divide 60: before anything
     release = _load_release(raw_dir, options, report)
     writer = DatasetWriter(
         out_dir, name="vocaset", fps=options.fps, file_fps=FILE_FPS, overwrite=options.overwrite
@@ -121,6 +124,9 @@ def prepare_vocaset(
         wrote = False
         if writer.needs_vertices(subject, sentence):
             motion = _gather(release.verts, release.rows[subject, sentence])
+            if not all_finite(motion):
+                report.fail(f"{clip_name(subject, sentence)}: NaN or infinite vertex positions")
+                continue
             wrote |= writer.write_vertices(subject, sentence, motion)
         if writer.needs_audio(subject, sentence):
             samples, rate = release.audio[subject, sentence]
@@ -150,7 +156,7 @@ def _load_release(raw_dir: Path, options: VocasetOptions, report: PrepareReport)
     verts = _open_verts(raw_dir / "data_verts.npy")
     n_vertices = int(np.prod(verts.shape[1:])) // 3
     rows = _read_rows(raw_dir / "subj_seq_to_idx.pkl", len(verts))
-    audio = _read_audio(raw_dir / "raw_audio_fixed.pkl")
+    audio = _read_audio(raw_dir / "raw_audio_fixed.pkl", report)
     templates = read_templates(raw_dir / "templates.pkl")
     for subject, template in templates.items():
         if len(template) != n_vertices:
@@ -242,14 +248,40 @@ def _read_rows(path: Path, n_rows: int) -> dict[tuple[str, str], np.ndarray]:
                     f"{subject} {sentence}: row {int(ordered.max())} is outside "
                     f"data_verts.npy ({n_rows} rows)",
                 )
-            rows[str(subject), str(sentence)] = ordered
+            rows[_names(path, subject, sentence)] = ordered
     if not rows:
         raise InputError(path, "lists no sequences")
     return rows
 
 
-def _read_audio(path: Path) -> dict[tuple[str, str], tuple[np.ndarray, int]]:
-    """{(subject, sentence): (samples (S,) or (S, C), sample rate)}."""
+def _names(path: Path, subject: Any, sentence: Any) -> tuple[str, str]:
+    """The clip's files are named ``{subject}_{sentence}``: both must make a file name."""
+    subject, sentence = (
+        k.decode("latin-1") if isinstance(k, bytes) else str(k) for k in (subject, sentence)
+    )
+    try:
+        clip_name(subject, sentence)
+    except ValueError as error:
+        raise InputError(path, str(error)) from None
+    return subject, sentence
+
+
+def _sample_rate(path: Path, subject: str, sentence: str, value: Any) -> int:
+    """A whole, plausible sample rate, or an :class:`InputError` naming the clip."""
+    try:
+        rate = float(value)
+    except (TypeError, ValueError, OverflowError):
+        rate = math.nan
+    if isinstance(value, bool) or not (
+        math.isfinite(rate) and rate == int(rate) and 1000 <= rate <= 768_000
+    ):
+        raise InputError(path, f"{subject} {sentence}: bad sample rate {value!r}")
+    return int(rate)
+
+
+def _read_audio(path: Path, report: PrepareReport) -> dict[tuple[str, str], tuple[np.ndarray, int]]:
+    """{(subject, sentence): (samples (S,) or (S, C), sample rate)}; empty clips are left out
+    with a warning."""
     raw = _as_dict(load_pickle(path), path, "{subject: {sentence: {'audio', 'sample_rate'}}}")
     audio: dict[tuple[str, str], tuple[np.ndarray, int]] = {}
     for subject, sequences in raw.items():
@@ -259,6 +291,7 @@ def _read_audio(path: Path) -> dict[tuple[str, str], tuple[np.ndarray, int]]:
             entry = _as_dict(entry, path, f"{{'audio', 'sample_rate'}} for {subject} {sentence}")
             if "audio" not in entry or "sample_rate" not in entry:
                 raise InputError(path, f"{subject} {sentence}: needs 'audio' and 'sample_rate'")
+            subject, sentence = _names(path, subject, sentence)
             samples = np.asarray(entry["audio"])
             if samples.ndim not in (1, 2) or not np.issubdtype(samples.dtype, np.number):
                 raise InputError(
@@ -266,10 +299,12 @@ def _read_audio(path: Path) -> dict[tuple[str, str], tuple[np.ndarray, int]]:
                 )
             if samples.dtype not in (np.int16, np.int32, np.uint8, np.float32, np.float64):
                 samples = samples.astype(np.float32)
-            rate = int(entry["sample_rate"])
-            if rate <= 0:
-                raise InputError(path, f"{subject} {sentence}: bad sample rate {rate}")
-            audio[str(subject), str(sentence)] = (samples, rate)
+            rate = _sample_rate(path, subject, sentence, entry["sample_rate"])
+            if samples.size == 0:
+                report.warn(f"{clip_name(subject, sentence)}: skipped, its audio is empty")
+                continue
+            finite_array(samples, path, f"{subject} {sentence}: the audio samples")
+            audio[subject, sentence] = (samples, rate)
     return audio
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from selftalk.arkit import LIVE_LINK, match_names, write_curves
+from selftalk.checks import finite_array, frame_rate, non_negative, positive
 from selftalk.errors import ConfigError, InputError
 
 
@@ -66,6 +67,9 @@ def load_basis(path: str | Path) -> BlendshapeBasis:
         raise InputError(path, f"missing array {error} (need names, deltas)") from None
     except Exception as error:  # noqa: BLE001 - zip, header and dtype errors all mean 'bad file'
         raise InputError(path, f"not a readable .npz basis ({error})") from None
+    finite_array(deltas, path, "the blendshape deltas")
+    if neutral is not None:
+        finite_array(neutral, path, "the neutral face")
     try:
         return BlendshapeBasis(names=names, deltas=deltas, neutral=neutral)
     except ConfigError as error:
@@ -101,8 +105,9 @@ class SolverOptions:
     """Stop when the primal and dual residuals fall below this (relative)."""
 
     def validate(self) -> SolverOptions:
-        if self.smoothing < 0 or self.regularization < 0:
-            raise ConfigError("smoothing and regularization must be non-negative")
+        non_negative(self.smoothing, "smoothing")
+        non_negative(self.regularization, "regularization")
+        positive(self.tolerance, "tolerance")
         if self.max_iterations < 1:
             raise ConfigError("max_iterations must be at least 1")
         return self
@@ -132,7 +137,9 @@ def solve_weights(
     ``neutral`` (V, 3) overrides ``basis.neutral`` (e.g. the subject's own template).
     """
     options = (options or SolverOptions()).validate()
-    motion = np.asarray(motion, np.float64)
+    motion = np.asarray(motion)
+    if motion.ndim != 3 or motion.shape[2] != 3 or len(motion) == 0:
+        raise ConfigError(f"the motion must be (T, V, 3) with T > 0, got {motion.shape}")
     t, v, _ = motion.shape
     if v != basis.n_vertices:
         raise ConfigError(
@@ -141,10 +148,12 @@ def solve_weights(
     neutral = basis.neutral if neutral is None else neutral
     if neutral is None:
         raise ConfigError("the basis has no neutral face: pass the motion's template")
+    neutral = np.asarray(neutral, np.float64)
     a = basis.deltas.reshape(len(basis.deltas), -1).astype(np.float64).T  # (3V, K)
-    y = (motion - np.asarray(neutral, np.float64)[None]).reshape(t, -1)  # (T, 3V)
     gram = a.T @ a
-    rhs = y @ a  # (T, K)
+    # (T, K) right-hand side, a block of frames at a time: the (T, 3V) float64 offsets of a
+    # long motion would take gigabytes (10 min of a 4.5 k-vertex head: 2 GB)
+    rhs = np.concatenate([_offsets(motion, s, neutral) @ a for s in _blocks(t, v)])
     scale = float(np.mean(np.diag(gram))) or 1.0
     weights, iterations, converged, _ = _admm_box_qp(
         gram,
@@ -153,16 +162,35 @@ def solve_weights(
         ridge=options.regularization * scale,
         options=options,
     )
-    residual = (weights @ a.T - y).reshape(t, v, 3)
-    distance = np.linalg.norm(residual, axis=-1)
+    squares, largest = 0.0, 0.0
+    for s in _blocks(t, v):
+        residual = (weights[s] @ a.T - _offsets(motion, s, neutral)).reshape(-1, v, 3)
+        distance = np.linalg.norm(residual, axis=-1)
+        squares += float(np.sum(distance**2))
+        largest = max(largest, float(distance.max()))
     return SolveResult(
         weights=weights.astype(np.float32),
         names=tuple(basis.names),
-        rms_error=float(np.sqrt(np.mean(distance**2))),
-        max_error=float(distance.max()),
+        rms_error=float(np.sqrt(squares / (t * v))),
+        max_error=largest,
         iterations=iterations,
         converged=converged,
     )
+
+
+#: Values (frames x 3V) in one block of :func:`solve_weights` (32 MB of float64).
+BLOCK_VALUES = 1 << 22
+
+
+def _blocks(t: int, v: int) -> list[slice]:
+    step = max(1, BLOCK_VALUES // (3 * v))
+    return [slice(i, min(i + step, t)) for i in range(0, t, step)]
+
+
+def _offsets(motion: np.ndarray, frames: slice, neutral: np.ndarray) -> np.ndarray:
+    """(n, 3V) float64 offsets from ``neutral`` of a block of frames."""
+    block = np.asarray(motion[frames], np.float64) - neutral[None]
+    return block.reshape(len(block), -1)
 
 
 def _admm_box_qp(gram, rhs, *, smoothing, ridge, options, previous=None, rho=None):
@@ -249,6 +277,7 @@ def write_arkit(path: str | Path, result: SolveResult, *, fps: float) -> tuple[P
     Returns the path and the ARKit names the basis lacked (written as 0).
     """
     path = Path(path)
+    fps = frame_rate(fps)
     weights, missing = to_arkit(result.weights, result.names)
     fit = {
         "rms_error": result.rms_error,
@@ -276,6 +305,8 @@ def export_arkit(
     Returns the solve result and the ARKit names the basis lacked (written as 0).
     """
     basis = basis or bundled_basis()
+    if Path(path).suffix.lower() not in (".csv", ".json"):  # before the work, not after it
+        raise ConfigError(f"{path}: ARKit curves are written as .csv or .json")
     result = solve_weights(motion, basis, neutral=neutral, options=options)
     _, missing = write_arkit(path, result, fps=fps)
     return result, missing

@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from selftalk import __version__
+from selftalk.checks import frame_rate
 from selftalk.config import SAMPLE_RATE
 from selftalk.export.basis import MotionBasis, fit_basis
 from selftalk.io import atomic_path, write_bytes
+from selftalk.outputs import MARK, check_output_file, same_file
 from selftalk.render.motion import as_motion
 from selftalk.render.normals import VertexNormals
 
@@ -54,6 +56,7 @@ def write_glb(
     max_components: int = 64,
     color: tuple[float, float, float] = (0.70, 0.70, 0.74),
     name: str = "face",
+    force: bool = False,
 ) -> GlbInfo:
     """Write (T, V, 3) ``motion`` on (F, 3) ``faces`` as an animated ``.glb``.
 
@@ -61,8 +64,10 @@ def write_glb(
     fewest principal components of ``motion - template`` whose largest vertex error is within
     ``tolerance`` (default ``relative_tolerance`` x the template's bounding-box diagonal),
     at most ``max_components``. ``audio`` (a file, or a mono array at ``audio_rate``) is
-    written beside the ``.glb`` as ``<stem>.wav`` and named in ``asset.extras.audio``.
+    written beside the ``.glb`` as ``<stem>.wav`` and named in ``asset.extras.audio``; it
+    replaces a ``.wav`` there only if selftalk wrote it, or with ``force``.
     """
+    fps = frame_rate(fps)
     motion = as_motion(motion)
     faces = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
     if template is not None:
@@ -76,7 +81,9 @@ def write_glb(
     )
     path = Path(path)
     audio_path = (
-        write_audio(path.with_suffix(".wav"), audio, audio_rate) if audio is not None else None
+        write_audio(audio_beside(path), audio, audio_rate, force=force)
+        if audio is not None
+        else None
     )
     blob = glb_bytes(
         basis,
@@ -269,20 +276,33 @@ class _Blob:
         return b"".join(self.parts)
 
 
-def write_audio(path: Path, audio: str | Path | np.ndarray, audio_rate: int) -> Path:
+def audio_beside(path: str | Path) -> Path:
+    """Where :func:`write_glb` writes the audio of ``path``: ``<stem>.wav`` beside it."""
+    return Path(path).with_suffix(".wav")
+
+
+def write_audio(
+    path: Path, audio: str | Path | np.ndarray, audio_rate: int, *, force: bool = False
+) -> Path:
     """Write ``audio`` beside the .glb as 16-bit PCM WAV (plays in every browser)."""
     import soundfile
 
     if isinstance(audio, (str, Path)):
         from selftalk.audio import load_audio
 
-        if Path(audio).resolve() == path.resolve():  # already where it belongs: keep it
+        if same_file(audio, path):  # already where it belongs: keep it
             load_audio(audio)  # but check that it is readable audio
             return path
+        check_output_file(path, inputs=[audio], chosen=True, force=force)
         audio_rate = 48_000
         samples = load_audio(audio, audio_rate)
     else:
+        check_output_file(path, chosen=True, force=force)
         samples = np.asarray(audio, dtype=np.float32).reshape(-1)
     with atomic_path(path) as tmp:
-        soundfile.write(str(tmp), np.clip(samples, -1.0, 1.0), int(audio_rate), subtype="PCM_16")
+        with soundfile.SoundFile(
+            str(tmp), "w", samplerate=int(audio_rate), channels=1, subtype="PCM_16"
+        ) as f:
+            f.software = f"{MARK} {__version__}"  # so a later run may replace it
+            f.write(np.clip(samples, -1.0, 1.0))
     return path

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from selftalk.errors import ConfigError
+from selftalk.io import make_folders, remove_empty_folders
 from selftalk.mesh import write_mesh
 
 
@@ -22,16 +23,23 @@ def write_sequence(
 
     Each file is written atomically with :func:`selftalk.mesh.write_mesh` (binary PLY, or
     OBJ with ``v``/``f`` lines); vertex order is kept. Returns the paths in frame order.
+    A sequence is one output: if writing fails, the frames written so far are removed again.
     """
     fmt = fmt.lower().lstrip(".")
     if fmt not in ("obj", "ply"):
         raise ConfigError(f"mesh sequences are written as obj or ply, not {fmt!r}")
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    created = make_folders(directory)
     digits = max(5, len(str(len(motion) - 1)))
-    paths = []
-    for i, vertices in enumerate(motion):
-        path = directory / f"{prefix}{i:0{digits}d}.{fmt}"
-        write_mesh(path, vertices, faces)
-        paths.append(path)
+    paths: list[Path] = []
+    try:
+        for i, vertices in enumerate(motion):
+            path = directory / f"{prefix}{i:0{digits}d}.{fmt}"
+            write_mesh(path, vertices, faces)
+            paths.append(path)
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        remove_empty_folders(created)
+        raise
     return paths

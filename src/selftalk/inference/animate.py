@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from selftalk.audio import SAMPLE_RATE, load_audio
-from selftalk.errors import InputError
+from selftalk.errors import InputError, OutputError
+from selftalk.export.gltf import audio_beside
 from selftalk.inference.formats import OUTPUTS
 from selftalk.inference.loading import LoadedModel
-from selftalk.inference.predict import predict_motion
+from selftalk.inference.predict import max_audio_seconds, predict_motion
 from selftalk.io import save_npy
+from selftalk.outputs import check_output_file, same_file
 
 
 @dataclass(kw_only=True)
@@ -29,7 +31,24 @@ def output_path(audio: str | Path, output: str | Path | None) -> Path:
     """``output``, or an ``.mp4`` beside the audio; the suffix must be one of :data:`OUTPUTS`."""
     path = Path(output) if output is not None else Path(audio).with_suffix(".mp4")
     if path.suffix.lower() not in OUTPUTS:
-        raise InputError(path, f"unknown output type {path.suffix!r} (use {', '.join(OUTPUTS)})")
+        raise OutputError(path, f"unknown output type {path.suffix!r} (use {', '.join(OUTPUTS)})")
+    return path
+
+
+def check_outputs(
+    audio: str | Path,
+    output: str | Path | None,
+    *,
+    template: str | Path | None = None,
+    force: bool = False,
+) -> Path:
+    """Check, before any work, every file :func:`animate` would write (see
+    :mod:`selftalk.outputs`); returns the output path."""
+    path = output_path(audio, output)
+    inputs = [audio, template]
+    check_output_file(path, inputs=inputs, chosen=output is None, force=force)
+    if path.suffix.lower() == ".glb" and not same_file(audio_beside(path), audio):
+        check_output_file(audio_beside(path), inputs=inputs, chosen=True, force=force)
     return path
 
 
@@ -42,17 +61,32 @@ def animate(
     template_path: str | Path | None = None,
     window: float = 20.0,
     size: int | tuple[int, int] = 512,
+    force: bool = False,
     engine=None,
 ) -> Animation:
     """Animate ``audio_path`` with ``loaded`` and write ``output`` (type from its suffix);
-    ``engine`` runs the model instead of torch (see :func:`predict_motion`)."""
-    path = output_path(audio_path, output)
+    ``engine`` runs the model instead of torch (see :func:`predict_motion`).
+
+    ``force`` lets paths selftalk chooses (``output=None``'s ``AUDIO.mp4``, a ``.glb``'s
+    ``.wav``) replace files selftalk did not write."""
+    path = check_outputs(audio_path, output, template=template_path, force=force)
     template = loaded.template(subject=subject, mesh_path=template_path)
-    audio = load_audio(audio_path)
-    motion = predict_motion(loaded.model, audio, template, window=window, engine=engine)
+    longest, why = max_audio_seconds(loaded.model)
+    audio = load_audio(audio_path, max_seconds=longest, why=why)
+    motion = predict_motion(
+        loaded.model, audio, template, window=window, source=audio_path, engine=engine
+    )
     fps = loaded.model.config.fps
     write_motion(
-        path, motion, audio=audio, fps=fps, faces=loaded.faces, template=template, size=size
+        path,
+        motion,
+        audio=audio,
+        fps=fps,
+        faces=loaded.faces,
+        template=template,
+        size=size,
+        force=force,
+        audio_path=audio_path,
     )
     return Animation(path=path, motion=motion, fps=fps, seconds=len(audio) / SAMPLE_RATE)
 
@@ -66,10 +100,13 @@ def write_motion(
     faces: np.ndarray | None,
     template: np.ndarray,
     size: int | tuple[int, int] = 512,
+    force: bool = False,
+    audio_path: str | Path | None = None,
 ) -> None:
     """Write (T, V, 3) ``motion`` as ``.npy``, ``.mp4``, ``.glb`` or ARKit ``.csv``/``.json``.
 
-    ``size``: the video's (width, height), or one number for a square."""
+    ``size``: the video's (width, height), or one number for a square. ``audio_path``: the
+    file ``audio`` came from; a ``.glb`` whose ``.wav`` would be that file keeps it as is."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
         save_npy(path, motion)
@@ -95,7 +132,9 @@ def write_motion(
     if suffix == ".glb":
         from selftalk.export.gltf import write_glb
 
-        write_glb(path, motion, faces, fps=fps, template=template, audio=audio)
+        beside = audio_path is not None and same_file(audio_beside(path), audio_path)
+        sound = audio_path if beside else audio  # never rewrite the input in its own place
+        write_glb(path, motion, faces, fps=fps, template=template, audio=sound, force=force)
     else:
         from selftalk.render.movie import render_video
         from selftalk.render.options import RenderOptions

@@ -8,8 +8,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from selftalk.checks import same_vertex_count
 from selftalk.inference.loading import load_model
-from selftalk.io import save_npy
+from selftalk.io import output_folder, save_npy
+from selftalk.outputs import check_output_folder, refuse_input
 
 
 @torch.no_grad()
@@ -34,6 +36,11 @@ def predict_split(
     """
     from selftalk.data.dataset import TalkingFaceDataset, collate
 
+    out_dir = check_output_folder(out_dir, inputs=[data_dir, model_dir, run_dir, split_file])
+    early = TalkingFaceDataset(data_dir, split, splits_file=split_file)
+    targets = [out_dir / f"{name}.npy" for name in early.names]
+    for target, name in zip(targets, early.names):  # e.g. -o DATA/vertices_npy
+        refuse_input(target, [early.layout.audio_path(name), early.layout.vertices_path(name)])
     loaded = load_model(model_dir=model_dir, run_dir=run_dir, checkpoint=checkpoint, device=device)
     model = loaded.model
     dataset = TalkingFaceDataset(
@@ -41,13 +48,19 @@ def predict_split(
     )
     for note in dataset.notes:
         print(f"selftalk test: note: {note}", file=sys.stderr)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for index in tqdm(range(len(dataset)), desc=f"predict {split}", disable=not progress):
-        batch = collate([dataset[index]]).to(model.device)
-        lengths = batch.frame_lengths if frames == "gt" else None
-        heard = model.hear(batch.audio[0].cpu().numpy()).to(model.device)[None]
-        motion = model(heard, batch.templates, torch.tensor([heard.shape[1]]), lengths)
-        n = int(motion.frame_lengths[0])
-        save_npy(out_dir / f"{batch.names[0]}.npy", motion.vertices[0, :n].cpu().numpy())
+    for subject, template in dataset.templates.items():
+        same_vertex_count(
+            len(template),
+            model.config.n_vertices,
+            dataset.layout.templates_path,
+            f"the model animates (subject {subject})",
+        )
+    with output_folder(out_dir):
+        for index in tqdm(range(len(dataset)), desc=f"predict {split}", disable=not progress):
+            batch = collate([dataset[index]]).to(model.device)
+            lengths = batch.frame_lengths if frames == "gt" else None
+            heard = model.hear(batch.audio[0].cpu().numpy()).to(model.device)[None]
+            motion = model(heard, batch.templates, torch.tensor([heard.shape[1]]), lengths)
+            n = int(motion.frame_lengths[0])
+            save_npy(targets[index], motion.vertices[0, :n].cpu().numpy())
     return len(dataset)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.checks import same_vertex_count
 from selftalk.data.layout import TopologyFiles
 from selftalk.errors import InputError
 from selftalk.mesh import Mesh, read_mesh
@@ -46,8 +47,7 @@ class LoadedModel:
         n = self.model.config.n_vertices
         if mesh_path is not None:
             vertices = read_mesh(mesh_path).vertices
-            if len(vertices) != n:
-                raise InputError(mesh_path, f"has {len(vertices)} vertices; the model animates {n}")
+            same_vertex_count(len(vertices), n, mesh_path, "the model animates")
             return vertices
         if subject is not None:
             if subject not in self.templates:
@@ -92,9 +92,10 @@ def load_model(
             raise InputError(home, "the bundled model is missing from this installation")
     model = SelfTalk.from_pretrained(weights_dir, device=device, lite=lite)
     files = TopologyFiles(home)
-    return LoadedModel(
-        model=model,
-        directory=home,
-        templates=files.templates(missing_ok=True),
-        mesh=files.mesh(),
-    )
+    templates, mesh = files.templates(missing_ok=True), files.mesh()
+    n = model.config.n_vertices  # checked here, not deep inside the animator
+    for subject, template in templates.items():
+        same_vertex_count(len(template), n, files.templates_path, f"the model animates ({subject})")
+    if mesh is not None:
+        same_vertex_count(len(mesh.vertices), n, files.mesh_path, "the model animates")
+    return LoadedModel(model=model, directory=home, templates=templates, mesh=mesh)

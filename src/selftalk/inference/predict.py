@@ -15,6 +15,8 @@ import numpy as np
 import torch
 
 from selftalk.audio import SAMPLE_RATE, normalize
+from selftalk.checks import finite_array, non_negative, positive
+from selftalk.errors import ConfigError, InputError
 from selftalk.models.selftalk import SelfTalk
 
 
@@ -30,6 +32,10 @@ def grid_period(fps: float, hop: int, rate: int = SAMPLE_RATE) -> int:
 
 def total_frames(model: SelfTalk, n_samples: int) -> int:
     """Frames the model makes of ``n_samples`` of audio in one pass."""
+    if model.animator.hears_phonemes:  # its animator counts the recognizer's 50 Hz frames
+        from selftalk.models.prosody import frame_count
+
+        n_samples = frame_count(n_samples)
     lengths = model.animator.default_frame_lengths(torch.tensor([n_samples]))
     return int(lengths[0])
 
@@ -43,6 +49,77 @@ def _torch_features_engine(model: SelfTalk) -> Callable:
     return run
 
 
+def min_samples(model: SelfTalk) -> int:
+    """The fewest samples of audio the model turns into at least one frame."""
+    low, high = 1, SAMPLE_RATE
+    while total_frames(model, high) < 1:  # a very slow frame rate: look further
+        low, high = high, high * 2
+    while low < high:  # frame counts grow with the sample count: bisect
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if total_frames(model, middle) < 1 else (low, middle)
+    return low
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can give (``MemAvailable``), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def motion_bytes_per_second(model: SelfTalk) -> float:
+    """Memory one second of audio takes in :func:`predict_motion`: the (T, V, 3) float32
+    motion and its frame weights, and the audio (raw, normalised, on the model's device).
+    An animator that hears phonemes holds the motion twice at the end (the stream's blocks
+    of frames and their concatenation)."""
+    config = model.config
+    copies = 2 if model.animator.hears_phonemes else 1
+    return config.fps * (copies * config.n_vertices * 3 * 4 + 4) + SAMPLE_RATE * 4 * 3
+
+
+def max_audio_seconds(model: SelfTalk, memory: int | None = None) -> tuple[float | None, str]:
+    """The longest audio :func:`predict_motion` can animate in the memory available now (80 %
+    of it), and the reason to give when audio is longer; (None, "") where memory is unknown."""
+    memory = available_memory() if memory is None else memory
+    if memory is None:
+        return None, ""
+    seconds = 0.8 * memory / motion_bytes_per_second(model)
+    why = (
+        f": its motion would not fit in the {memory / 2**30:.1f} GiB of memory available "
+        f"({model.config.n_vertices} vertices at {model.config.fps:g} fps take "
+        f"{motion_bytes_per_second(model) * 3600 / 2**30:.1f} GiB an hour); "
+        "cut the audio into parts (e.g. ffmpeg -ss START -t 3600)"
+    )
+    return seconds, why
+
+
+def check_inputs(
+    model: SelfTalk, audio: np.ndarray, template: np.ndarray, source: str = "audio"
+) -> None:
+    """Raise :class:`InputError` naming ``source`` for audio too short for one frame, and for
+    a template that is not (V, 3) finite values on the model's topology."""
+    n = model.config.n_vertices
+    if np.shape(template) != (n, 3):
+        raise InputError("template", f"has shape {np.shape(template)}; the model animates ({n}, 3)")
+    finite_array(template, "template", "its vertex positions")
+    finite_array(audio, source, "the audio samples")
+    longest, why = max_audio_seconds(model)
+    if longest is not None and len(audio) > longest * SAMPLE_RATE:
+        raise InputError(source, f"the audio lasts {len(audio) / SAMPLE_RATE / 60:.0f} min{why}")
+    shortest = min_samples(model)
+    if len(audio) < shortest:
+        raise InputError(
+            source,
+            f"the audio lasts {len(audio) / SAMPLE_RATE * 1000:.0f} ms, too short for one frame "
+            f"of motion (at least {shortest / SAMPLE_RATE * 1000:.0f} ms)",
+        )
+
+
 @torch.no_grad()
 def predict_motion(
     model: SelfTalk,
@@ -50,11 +127,14 @@ def predict_motion(
     template: np.ndarray,
     *,
     window: float = 20.0,
-    overlap: float = 2.0,
+    overlap: float | None = None,
+    source: str = "audio",
     engine: Callable | None = None,
 ) -> np.ndarray:
     """Animate (S,) raw 16 kHz audio on a (V, 3) template → (T, V, 3) float32 vertices.
 
+    ``window`` and ``overlap`` are seconds (``overlap < window``; default ``min(2, window / 2)``);
+    ``source`` names the audio in errors (e.g. its path).
     ``engine(samples (S,), template (V, 3)) → (T, V, 3)`` runs one window instead of
     ``model.predict`` (e.g. :class:`selftalk.inference.onnx.OnnxEngine`); for an animator that
     hears phonemes it takes the features (T, F) instead of the samples
@@ -63,7 +143,13 @@ def predict_motion(
     An animator that hears phonemes has a bounded receptive field: it runs over windows that
     give exactly the whole clip's motion (equal to its stream session fed at once), in memory
     bounded by the window (:mod:`selftalk.inference.phonetic_windows`); ``window`` and
-    ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window."""
+    ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window. The
+    inputs are checked (:func:`check_inputs`) for both."""
+    window = positive(window, "window")
+    overlap = min(2.0, window / 2) if overlap is None else non_negative(overlap, "overlap")
+    if overlap >= window:
+        raise ConfigError(f"overlap ({overlap:g} s) must be shorter than window ({window:g} s)")
+    check_inputs(model, audio, template, str(source))
     if model.animator.hears_phonemes:  # the ears, then the animator over bounded windows
         from selftalk.inference.phonetic_windows import animate_features, heard_features
 
@@ -80,10 +166,16 @@ def predict_motion(
     fps = model.config.fps
     period = grid_period(fps, model.animator.hop)
     win = max(period, int(round(window * SAMPLE_RATE / period)) * period)
-    if len(samples) <= win:
-        return _numpy(run(samples, template_t))
+
     lap = max(period, int(round(overlap * SAMPLE_RATE / period)) * period)
     hop = win - lap
+    if hop <= 0:  # both rounded to the same grid step
+        raise ConfigError(
+            f"window ({window:g} s) must exceed overlap ({overlap:g} s) by at least "
+            f"{period / SAMPLE_RATE:g} s at {fps:g} fps"
+        )
+    if len(samples) <= win:
+        return _numpy(run(samples, template_t))
     out = np.zeros((n_total, *template.shape), np.float32)
     weight = np.zeros(n_total, np.float32)
     lap_frames = lap * fps / SAMPLE_RATE
@@ -107,7 +199,8 @@ def predict_motion(
     if missing.any():  # frames no window reached (cannot happen with a positive hop)
         weight[missing] = 1.0
         out[missing] = template
-    return out / weight[:, None, None]
+    out /= weight[:, None, None]  # in place: long audio makes a large motion
+    return out
 
 
 def _numpy(motion) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from selftalk.errors import ConfigError, InputError
+from selftalk.io import load_npy
 from selftalk.metrics.definitions import (
     DEFAULT,
     Units,
@@ -142,10 +143,7 @@ def load_prediction(path: Path, n_vertices: int) -> np.ndarray:
 
     Raises InputError when it is unreadable, misshapen, empty or not finite.
     """
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise InputError(path, f"not a readable .npy ({error})") from None
+    array = load_npy(path, what="prediction")
     try:
         motion = as_frames(array, n_vertices)
     except ValueError as error:

@@ -17,7 +17,7 @@ from torch import nn
 
 from selftalk import __version__
 from selftalk.config import ModelConfig, from_dict, to_dict
-from selftalk.errors import InputError
+from selftalk.errors import ConfigError, InputError
 from selftalk.io import read_json
 from selftalk.models.animator import AnimatorOutput, FacialAnimator
 from selftalk.models.lip_reader import LipReadingInterpreter
@@ -163,42 +163,101 @@ class SelfTalk(nn.Module):
         """
         from safetensors.torch import load_file
 
+        from selftalk.models.weights import check_finite, check_shapes, file_shapes, meta_state
+
         directory = Path(directory)
         meta = read_model_config(directory)
-        config = from_dict(ModelConfig, meta["model"], path="model")
-        if config.animator.input == "phonemes":
-            encoder = None
-        elif lite:
-            from selftalk.models.wav2vec2_lite import LiteWav2Vec2Model
+        config_path = directory / CONFIG_NAME
+        try:
+            config = from_dict(ModelConfig, meta["model"], path="model")
+            config.validate()
+        except ConfigError as error:
+            raise InputError(config_path, str(error)) from None
+        hears_phonemes = config.animator.input == "phonemes"
+        if not hears_phonemes and (
+            not isinstance(meta.get("audio_encoder"), dict) or not meta["audio_encoder"]
+        ):
+            raise InputError(config_path, "'audio_encoder' must be a non-empty JSON object")
 
-            encoder = LiteWav2Vec2Model(meta["audio_encoder"])
-        else:
-            encoder = wav2vec2_from_hf_config(meta["audio_encoder"])
+        def build(lip_indices) -> SelfTalk:
+            encoder = (
+                None
+                if hears_phonemes
+                else _build_encoder(meta["audio_encoder"], lite=lite, source=config_path)
+            )
+            return cls(config, lip_indices, audio_encoder=encoder)
+
         weights = directory / WEIGHTS_NAME
         if not weights.is_file():
             raise InputError(weights, "no such file: the model directory has no weights")
+        # names and shapes first, from the file's header and a model built without memory:
+        # a config or a file that claims a huge network is refused before anything is allocated
+        placeholder = torch.zeros(config.n_lip_vertices, dtype=torch.long)
+        expected = meta_state(lambda: build(placeholder))
+        rename = lambda state: adapt_weight_norm_keys(state, set(expected))  # noqa: E731
+        check_shapes(expected, file_shapes(weights), weights, rename=rename)
         try:
-            state = load_file(str(weights), device=str(device))
-        except Exception as error:
+            state = rename(load_file(str(weights), device="cpu"))
+        except Exception as error:  # noqa: BLE001 - a damaged file fails in several ways
             raise InputError(weights, f"not a readable safetensors file ({error})") from None
-        model = cls(config, state["lip_reader.lip_indices"].cpu(), audio_encoder=encoder)
-        state = adapt_weight_norm_keys(state, set(model.state_dict()))
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing or unexpected:
+        check_finite(state, weights)
+        lips = state[LIP_INDICES_KEY]
+        if lips.is_floating_point() or (
+            len(lips) and not 0 <= int(lips.min()) <= int(lips.max()) < config.n_vertices
+        ):
             raise InputError(
-                weights,
-                f"weights do not match the config: missing {missing[:5]}, "
-                f"unexpected {unexpected[:5]}",
+                weights, f"{LIP_INDICES_KEY} must be vertex indices in [0, {config.n_vertices})"
             )
+        model = build(lips)
+        model.load_state_dict(state, strict=True)
         return model.to(device).eval()
 
 
 def read_model_config(directory: str | Path) -> dict[str, Any]:
-    """The parsed ``config.json`` of a model directory, checked to be one."""
+    """The parsed ``config.json`` of a model directory, checked to be one: a JSON object with
+    ``format``, a ``model`` object and an ``audio_encoder`` (an object, or null for a model
+    that hears phonemes; :meth:`SelfTalk.from_pretrained` checks which)."""
     path = Path(directory) / CONFIG_NAME
+    if not Path(directory).is_dir():
+        raise InputError(directory, "no such model directory")
     if not path.is_file():
         raise InputError(directory, f"not a selftalk model directory (no {CONFIG_NAME})")
     meta = read_json(path)
+    if not isinstance(meta, dict):
+        raise InputError(path, f"expected a JSON object, found a {type(meta).__name__}")
     if meta.get("format") != FORMAT:
         raise InputError(path, f"not a selftalk model config (format {meta.get('format')!r})")
+    if not isinstance(meta.get("model"), dict) or not meta["model"]:
+        raise InputError(path, "'model' must be a non-empty JSON object")
+    if "audio_encoder" not in meta:
+        raise InputError(path, "'audio_encoder' is missing")
     return meta
+
+
+LIP_INDICES_KEY = "lip_reader.lip_indices"
+
+
+def _build_encoder(hf_config: dict[str, Any], *, lite: bool, source: Path) -> nn.Module:
+    """The audio encoder a model directory's ``audio_encoder`` config describes; a config that
+    is not a wav2vec 2.0 one is an :class:`InputError` naming ``source``."""
+    try:
+        if lite:
+            from selftalk.models.wav2vec2_lite import LiteWav2Vec2Model
+
+            return LiteWav2Vec2Model(hf_config)
+        return wav2vec2_from_hf_config(hf_config)
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        ZeroDivisionError,
+        RuntimeError,
+    ) as error:
+        problem = (
+            str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        )
+        raise InputError(
+            source, f"audio_encoder is not a usable wav2vec 2.0 config ({problem})"
+        ) from None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk.checks import finite_array
 from selftalk.errors import InputError
 
 
@@ -35,21 +36,14 @@ def as_motion(
             name, f"has {motion.shape[1]} vertices a frame but the mesh has {n_vertices}"
         )
     motion = np.ascontiguousarray(motion, dtype=np.float32)
-    if not np.all(np.isfinite(motion)):
-        raise InputError(name, "the motion contains NaN or infinite values")
-    return motion
+    return finite_array(motion, name, "its vertex positions")
 
 
 def load_motion(path: str | Path, n_vertices: int | None = None) -> np.ndarray:
     """Load a ``.npy`` motion file as (T, V, 3) float32 (see :func:`as_motion`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "no such motion file")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except Exception as error:  # noqa: BLE001 - a malformed or pickled file fails in several ways
-        raise InputError(path, f"not a readable .npy array ({error})") from None
-    return as_motion(array, n_vertices, name=str(path))
+    from selftalk.io import load_npy
+
+    return as_motion(load_npy(path, what="motion"), n_vertices, name=str(path))
 
 
 def template_mesh(path: str | Path | None = None):

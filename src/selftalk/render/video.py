@@ -15,9 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from selftalk import __version__
+from selftalk.checks import frame_rate
 from selftalk.config import SAMPLE_RATE
 from selftalk.errors import ConfigError
 from selftalk.io import atomic_path
+from selftalk.outputs import MARK
 
 
 @dataclass(kw_only=True)
@@ -69,9 +72,7 @@ class VideoInfo:
 
 def fps_fraction(fps: float) -> Fraction:
     """25 -> 25/1, 29.97 -> 30000/1001: the exact rate FFmpeg should write."""
-    if not (0 < fps <= 1000):
-        raise ConfigError(f"fps must be in (0, 1000], got {fps}")
-    return Fraction(fps).limit_denominator(1001)
+    return Fraction(frame_rate(fps)).limit_denominator(1001)
 
 
 def write_video(
@@ -100,6 +101,7 @@ def write_video(
         atomic_path(path) as tmp,
         av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as out,
     ):
+        out.metadata["comment"] = f"{MARK} {__version__}"  # so a later run may replace it
         video = None
         sound = None
         if audio is not None:

@@ -135,10 +135,11 @@ def _animate_file(factory, path: Path, out: Path) -> None:
     """What ``selftalk animate`` does, on the face the streams use."""
     from selftalk.audio import load_audio
     from selftalk.inference.animate import write_motion
-    from selftalk.inference.predict import predict_motion
+    from selftalk.inference.predict import max_audio_seconds, predict_motion
 
-    audio = load_audio(path)
-    motion = predict_motion(factory.loaded.model, audio, factory.template)
+    longest, why = max_audio_seconds(factory.loaded.model)
+    audio = load_audio(path, max_seconds=longest, why=why)
+    motion = predict_motion(factory.loaded.model, audio, factory.template, source=str(path))
     write_motion(
         out,
         motion,

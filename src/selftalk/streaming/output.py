@@ -10,6 +10,7 @@ import contextlib
 import csv
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -35,16 +36,20 @@ def frame_records(frames: Frames) -> list[dict]:
     ]
 
 
-def check_output(path: str, *, source: str | None = None) -> None:
-    """Refuse an output type we cannot write, or an output that would replace the input."""
+def check_output(
+    path: str, *, source: str | None = None, inputs: Iterable[str | Path | None] = ()
+) -> None:
+    """Refuse an output type we cannot write, or an output that would replace the input
+    ``source`` or one of ``inputs`` (through links too; see :mod:`selftalk.outputs`)."""
     if path == "-":
         return
+    from selftalk.outputs import check_output_file
+
     out = Path(path)
     if out.suffix.lower() not in SUFFIXES:
         raise InputError(out, f"unknown output type {out.suffix!r} (use -, .jsonl or .csv)")
-    if source not in (None, "-", "mic") and Path(source).exists() and out.exists():
-        if out.resolve() == Path(source).resolve():
-            raise InputError(out, "is the input: refusing to replace it")
+    sources = [] if source in (None, "-", "mic") else [source]
+    check_output_file(out, inputs=[*sources, *inputs])
 
 
 class FrameWriter:

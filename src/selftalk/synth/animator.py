@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from selftalk.arkit import ALPHABETICAL, ALPHABETICAL_INDEX
+from selftalk.checks import frame_rate
 from selftalk.synth.phones import SILENCE, TimedPhone
 from selftalk.synth.prosody import HOP, analyse, emphasis
 from selftalk.synth.subjects import SpeakingStyle
@@ -81,6 +82,7 @@ def animate(
     """
     style = style or SpeakingStyle()
     options = options or AnimatorOptions()
+    frame_rate(options.fps)
     if duration <= 0:
         raise ValueError(f"duration must be positive, got {duration}")
     grid = np.arange(int(np.ceil(duration * GRID_HZ)) + 2) / GRID_HZ

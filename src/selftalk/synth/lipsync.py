@@ -9,7 +9,7 @@ import numpy as np
 
 from selftalk.arkit import ALPHABETICAL, write_curves
 from selftalk.audio import SAMPLE_RATE, load_audio
-from selftalk.errors import ConfigError, InputError
+from selftalk.errors import ConfigError, InputError, SelfTalkError
 from selftalk.io import save_npy
 from selftalk.synth.animator import AnimatorOptions, animate
 from selftalk.synth.head import load_head
@@ -40,7 +40,12 @@ def lipsync(
     audio = load_audio(audio_path, SAMPLE_RATE)
     from selftalk.synth.speech.align import align
 
-    phones = align(audio, SAMPLE_RATE, text)
+    try:
+        phones = align(audio, SAMPLE_RATE, text)
+    except InputError:
+        raise
+    except SelfTalkError as error:  # an AlignmentError: the words could not be found
+        raise InputError(audio_path, str(error)) from None
     return animate_phones(phones, audio, fps=fps, subject=subject, seed=seed)
 
 
@@ -108,6 +113,10 @@ def animate_phones(
         sample_rate=sample_rate,
     )
     return LipSync(vertices=head.pose(weights, template), weights=weights, phones=list(phones))
+
+
+#: What :func:`write_weights` writes, by suffix.
+WEIGHT_SUFFIXES = (".csv", ".json", ".npy")
 
 
 def write_weights(path: str | Path, weights: np.ndarray, fps: float) -> None:

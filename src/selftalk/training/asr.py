@@ -49,6 +49,19 @@ class RecognizerTrainConfig:
         default_factory=lambda: dataclasses.replace(robust_augmentation(), p_speed=0.3)
     )
 
+    def validate(self) -> RecognizerTrainConfig:
+        """Check every field; raise :class:`ConfigError` naming the first bad one."""
+        from selftalk.checks import non_negative, positive
+
+        self.encoder.validate("encoder")
+        self.augment.validate("augment")
+        positive(self.lr, "lr")
+        positive(self.batch_seconds, "batch_seconds")
+        positive(self.eval_every, "eval_every")
+        for name in ("warmup_steps", "max_steps", "max_minutes"):
+            non_negative(getattr(self, name), name)
+        return self
+
 
 def _batches(lengths: np.ndarray, seconds: float, rng: np.random.Generator) -> list[np.ndarray]:
     """Buckets of similar length, each about ``seconds`` of audio, in random order."""
@@ -159,6 +172,13 @@ def train_recognizer(
             for row, i in enumerate(indices):
                 targets[row, : len(train_set.labels[i])] = torch.tensor(train_set.labels[i])
             loss = model(audio, attention_mask=mask, labels=targets).loss
+            if not math.isfinite(loss.item()):
+                from selftalk.errors import TrainingError
+
+                raise TrainingError(
+                    f"the recognizer's loss became {loss.item()} at step {step}; lower lr "
+                    f"(the best weights so far stay in {out_dir})"
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

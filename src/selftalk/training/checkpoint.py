@@ -8,14 +8,17 @@ Layout of a run directory::
     RUN_DIR/checkpoints/best.json      {"name": ..., "val_loss": ...}
 
 A checkpoint directory is written in full before ``latest.json`` points at it, so a run killed
-mid-checkpoint resumes from the previous one. Nothing is pickled: tensors go to safetensors,
-everything else to JSON.
+mid-checkpoint resumes from the previous one; a checkpoint damaged later (a truncated file,
+broken JSON) is passed over for the previous intact one (:func:`resume_candidates`). Pointers
+name a ``step-N`` folder of the run, nothing else. Nothing is pickled: tensors go to
+safetensors, everything else to JSON.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +31,7 @@ from selftalk.errors import InputError
 from selftalk.io import write_json
 
 LATEST, BEST = "latest.json", "best.json"
+_NAME = re.compile(r"step-\d+")  # what a pointer may name: a checkpoint folder of this run
 
 
 @dataclass(kw_only=True)
@@ -132,10 +136,13 @@ def mark_best(run_dir: str | Path, checkpoint: Path, val_loss: float) -> None:
 
 
 def _pointer(root: Path, name: str) -> str | None:
+    """The checkpoint a pointer file names, or None when it is missing, damaged, or names
+    anything but a ``step-N`` folder of this run (an absolute path, ``..``)."""
     try:
-        return json.loads((root / name).read_text())["name"]
-    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        target = json.loads((root / name).read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
         return None
+    return target if isinstance(target, str) and _NAME.fullmatch(target) else None
 
 
 def _prune(root: Path, keep: int) -> None:
@@ -157,26 +164,53 @@ def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:
     return root / name
 
 
+def resume_candidates(run_dir: str | Path) -> list[Path]:
+    """Checkpoints to resume from, best first: the one ``latest.json`` names, then every
+    other ``step-N`` folder of the run, newest first."""
+    root = Path(run_dir) / "checkpoints"
+    steps = sorted(
+        (p for p in root.glob("step-*") if p.is_dir() and _NAME.fullmatch(p.name)),
+        key=lambda p: int(p.name.split("-")[1]),
+        reverse=True,
+    )
+    latest = _pointer(root, LATEST)
+    first = [root / latest] if latest is not None and (root / latest).is_dir() else []
+    return first + [p for p in steps if p.name != latest]
+
+
 def load_checkpoint(
     path: str | Path,
 ) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """``(state.json, optimizer tensors, rng tensors)`` of a checkpoint directory."""
+    """``(state.json, optimizer tensors, rng tensors)`` of a checkpoint directory; a missing or
+    damaged file is an :class:`InputError` naming it."""
     from safetensors.torch import load_file
 
+    from selftalk.io import read_json
+
     path = Path(path)
-    meta = json.loads((path / "state.json").read_text())
-    return (
-        meta,
-        load_file(str(path / "optimizer.safetensors")),
-        load_file(str(path / "rng.safetensors")),
-    )
+    meta = read_json(path / "state.json")
+    if not isinstance(meta, dict) or not all(
+        isinstance(meta.get(k), dict) for k in ("state", "optimizer", "rng")
+    ):
+        raise InputError(path / "state.json", "not a checkpoint state (state, optimizer, rng)")
+    tensors = []
+    for name in ("optimizer.safetensors", "rng.safetensors"):
+        try:
+            tensors.append(load_file(str(path / name)))
+        except Exception as error:  # noqa: BLE001 - missing, truncated or not safetensors
+            raise InputError(path / name, f"not a readable safetensors file ({error})") from None
+    return meta, tensors[0], tensors[1]
 
 
 def restore(path: Path, *, optimizer, scheduler) -> TrainingState:
     """Load optimizer, scheduler and RNG states from a checkpoint; return its counters."""
     meta, opt_tensors, rng_tensors = load_checkpoint(path)
-    optimizer.load_state_dict(_unflatten_optimizer(opt_tensors, meta["optimizer"]))
-    if scheduler is not None and meta["scheduler"] is not None:
-        scheduler.load_state_dict(meta["scheduler"])
-    set_rng_state(rng_tensors, meta["rng"])
-    return TrainingState(**meta["state"])
+    try:
+        state = TrainingState(**meta["state"])
+        optimizer.load_state_dict(_unflatten_optimizer(opt_tensors, meta["optimizer"]))
+        if scheduler is not None and meta.get("scheduler") is not None:
+            scheduler.load_state_dict(meta["scheduler"])
+        set_rng_state(rng_tensors, meta["rng"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as error:
+        raise InputError(path / "state.json", f"a damaged checkpoint state ({error})") from None
+    return state

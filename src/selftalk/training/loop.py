@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from selftalk.config import SelfTalkConfig
 from selftalk.data.batch import Batch
+from selftalk.errors import InputError, TrainingError
 from selftalk.models.diagram import LOSS_TERMS, CommutativeDiagram
 from selftalk.models.phoneme_recognizer import PhonemeTeacher
 from selftalk.models.recognizer import SpeechRecognizer
@@ -29,9 +31,9 @@ from selftalk.models.selftalk import SelfTalk
 from selftalk.training.augment import augment_batch
 from selftalk.training.checkpoint import (
     TrainingState,
-    checkpoint_path,
     mark_best,
     restore,
+    resume_candidates,
     save_checkpoint,
 )
 from selftalk.training.distributed import Distributed, all_reduce_sum
@@ -206,13 +208,33 @@ class Trainer:
     # ----------------------------------------------------------------------------------------
 
     def resume(self) -> None:
-        """Continue from the run's latest checkpoint: weights, optimizer, scheduler, RNG, data position."""
+        """Continue from the run's latest checkpoint: weights, optimizer, scheduler, RNG, data
+        position. A damaged checkpoint is passed over for the previous intact one."""
         from safetensors.torch import load_file
 
-        path = checkpoint_path(self.run_dir, "latest")
-        state = load_file(str(path / "model" / "model.safetensors"), device=str(self.device))
-        self.model.load_state_dict(state)
-        self.state = restore(path, optimizer=self.optimizer, scheduler=self.scheduler)
+        damaged = []
+        for path in resume_candidates(self.run_dir):
+            try:
+                weights = path / "model" / "model.safetensors"
+                try:
+                    state = load_file(str(weights), device=str(self.device))
+                    self.model.load_state_dict(state)
+                except Exception as error:  # noqa: BLE001 - truncated, or not this model's
+                    raise InputError(weights, f"not readable weights ({error})") from None
+                self.state = restore(path, optimizer=self.optimizer, scheduler=self.scheduler)
+            except InputError as error:
+                damaged.append(f"{path.name} ({str(error).splitlines()[0][:160]})")
+                continue
+            if damaged and self.dist.is_main:
+                print(
+                    f"selftalk train: warning: passed over damaged checkpoint(s) "
+                    f"{'; '.join(damaged)}; resuming from {path.name}",
+                    file=sys.stderr,
+                )
+            return
+        if damaged:
+            raise InputError(self.run_dir, f"every checkpoint is damaged: {'; '.join(damaged)}")
+        raise InputError(self.run_dir, "has no checkpoint to resume from")
 
     def fit(self) -> TrainingState:
         """Train until ``train.epochs`` (or ``train.max_steps``); returns the final counters."""
@@ -286,7 +308,14 @@ class Trainer:
             if not last_micro:
                 continue
             self._optimizer_step()
-            sums = self._global_mean(sums)
+            sums = self._global_mean(sums)  # every process sees a NaN any of them met
+            if not math.isfinite(sums["loss"]):
+                raise TrainingError(
+                    f"the training loss became {sums['loss']} at step {self.state.step} "
+                    f"(epoch {self.state.epoch}); stopped without saving. Lower train.lr or "
+                    "set train.grad_clip, check the data (selftalk data check), and resume "
+                    "from the last checkpoint with --resume"
+                )
             self._log(
                 {
                     "step": self.state.step,

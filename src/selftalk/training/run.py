@@ -9,7 +9,6 @@ and ``recognizer/`` when the recognizer was built rather than loaded.
 from __future__ import annotations
 
 import dataclasses
-import json
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 import torch
 
 from selftalk import __version__
+from selftalk.checks import same_vertex_count
 from selftalk.config import (
     SelfTalkConfig,
     SpeechEncoderConfig,
@@ -27,7 +27,7 @@ from selftalk.config import (
 )
 from selftalk.data.layout import TopologyFiles
 from selftalk.errors import ConfigError, InputError
-from selftalk.io import write_json
+from selftalk.io import read_json, write_json
 from selftalk.models.recognizer import SpeechRecognizer
 from selftalk.models.selftalk import SelfTalk
 from selftalk.topology import Topology
@@ -86,10 +86,12 @@ def code_version() -> dict[str, str]:
 
 def load_run_config(run_dir: str | Path) -> SelfTalkConfig:
     path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise InputError(run_dir, "not a training run directory (no config.json)")
     try:
-        return from_dict(SelfTalkConfig, json.loads(path.read_text()))
-    except FileNotFoundError:
-        raise InputError(run_dir, "not a training run directory (no config.json)") from None
+        return from_dict(SelfTalkConfig, read_json(path))
+    except ConfigError as error:
+        raise InputError(path, str(error)) from None
 
 
 def extend_run_config(config: SelfTalkConfig, overrides: dict) -> SelfTalkConfig:
@@ -157,7 +159,18 @@ def train(
     try:
         if resume:
             config = extend_run_config(load_run_config(run_dir), resume_overrides or {})
-        topology = DatasetLayout(data_dir).topology()
+        layout = DatasetLayout(data_dir)
+        topology = layout.topology()
+        same_vertex_count(
+            topology.n_vertices, layout.meta.n_vertices, layout.mesh_path, "meta.json says"
+        )
+        if resume:  # the run's model has its sizes: the data must have them too
+            same_vertex_count(
+                topology.n_vertices,
+                config.model.n_vertices,
+                layout.mesh_path,
+                f"the run {run_dir} animates",
+            )
         config = model_config_for(config, topology)
         torch.manual_seed(config.train.seed)
         if dist.is_main and not resume:
@@ -169,6 +182,13 @@ def train(
         train_set = TalkingFaceDataset(
             data_dir, train_split, fps=topology.fps, cache=normalize, normalize=normalize
         )
+        for subject, template in train_set.templates.items():
+            same_vertex_count(
+                len(template),
+                topology.n_vertices,
+                f"{layout.templates_path} ({subject})",
+                "the dataset's mesh has",
+            )
         val_set = (
             TalkingFaceDataset(
                 data_dir, val_split, fps=topology.fps, cache=normalize, normalize=normalize

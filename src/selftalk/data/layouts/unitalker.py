@@ -133,10 +133,11 @@ class UniTalkerLayout(ForeignLayout):
 
     @cached_property
     def _templates_array(self) -> np.ndarray:
-        try:
-            array = np.load(self.templates_path, allow_pickle=False)
-        except (ValueError, OSError) as error:
-            raise InputError(self.templates_path, f"not a readable .npy ({error})") from None
+        from selftalk.checks import finite_array
+        from selftalk.io import load_npy
+
+        array = load_npy(self.templates_path, what="templates")  # header checked, no pickles
+        finite_array(array, self.templates_path, "the template vertex positions")
         if array.ndim < 2 or array.shape[0] == 0:
             raise InputError(self.templates_path, f"expected (identities, V*3), got {array.shape}")
         return array.reshape(array.shape[0], -1).astype(np.float32)
