@@ -15,9 +15,12 @@ lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 
-# -n auto: one pytest-xdist worker a CPU (tests share no files, ports or devices)
+# -n auto: one pytest-xdist worker a CPU (tests share no files, ports or devices); the tests
+# that stream at real-time pace run afterwards on their own, so other tests cannot make them late
 test: deps lint
-	$(PYTHON) -m pytest -q -m "not slow" -n auto
+	$(PYTHON) -m pytest -q -m "not slow and not realtime" -n auto
+	$(PYTHON) -m pytest -q -m "realtime and not slow"
 
 test-all: deps
-	$(PYTHON) -m pytest -q -n auto
+	$(PYTHON) -m pytest -q -m "not realtime" -n auto
+	$(PYTHON) -m pytest -q -m realtime

@@ -36,3 +36,11 @@ def tiny_head_model(seed=0):
     model = tiny_model(len(head.template), head.regions["lips"], seed)
     torch.nn.init.normal_(model.animator.vertex_head.weight, std=1e-3)
     return model, head.template.astype(np.float32)
+
+
+def bundled_frames(seconds: float) -> int:
+    """Frames the bundled model's offline prediction makes of ``seconds`` of 16 kHz audio."""
+    from selftalk.inference.loading import load_model
+    from selftalk.inference.predict import total_frames
+
+    return total_frames(load_model().model, int(round(seconds * 16_000)))

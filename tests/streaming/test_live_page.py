@@ -22,7 +22,7 @@ MOUTH = (
     "mouthUpperUpLeft",
 )
 
-pytestmark = pytest.mark.timeout(400)
+pytestmark = [pytest.mark.timeout(400), pytest.mark.realtime]
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from serve_clients import a2f_audio, a2f_end, a2f_header, a2f_stream, pcm16
 from serve_fixtures import running_server
-from streaming_fixtures import speech
+from streaming_fixtures import bundled_frames, speech
 
 from selftalk.arkit import LIVE_LINK as ARKIT_NAMES
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.realtime]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,8 @@ def test_a_stream_gets_header_frames_audio_event_and_status(server):
         and header.audio_header.bits_per_sample == 16
     )
     times, weights = weights_of(responses)
-    assert weights.shape == (59, 52) and np.allclose(times, np.arange(59) / 30, atol=1e-6)
+    n = bundled_frames(2.0)
+    assert weights.shape == (n, 52) and np.allclose(times, np.arange(n) / 30, atol=1e-6)
     echoed = b"".join(
         r.animation_data.audio.audio_buffer for r in responses if r.HasField("animation_data")
     )
@@ -142,7 +143,10 @@ def test_clients_vanishing_mid_stream_do_not_disturb_the_others(server):
         return await asyncio.gather(*vanish, whole)
 
     *_, (responses, code, _) = asyncio.run(run())
-    assert code == grpc.StatusCode.OK and weights_of(responses)[1].shape == (89, 52)
+    assert code == grpc.StatusCode.OK and weights_of(responses)[1].shape == (
+        bundled_frames(3.0),
+        52,
+    )
     import json
     import time
     import urllib.request
