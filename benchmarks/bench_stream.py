@@ -120,6 +120,7 @@ async def realtime_ws_client(
             await ws.send_str(json.dumps({"rate": rate}))
             ready = json.loads((await ws.receive()).data)
             if ready.get("type") != "ready":
+                await ws.receive()  # the close frame that follows a refusal carries its code
                 result["outcome"] = (
                     f"refused {ws.close_code}" if ready.get("type") == "error" else "bad"
                 )
