@@ -712,6 +712,8 @@ def judge(case, code, stdout, stderr, before, after, rss_mb, limits) -> list[str
     if "Traceback" in stderr:
         failed.append("traceback")
     changed = [k for k, v in before.items() if after.get(k) != v]
+    if case.expect == "ok" and "-o" in case.argv:  # a run that works replaces its own -o
+        changed = [k for k in changed if k != case.argv[case.argv.index("-o") + 1]]
     if changed:
         failed.append(f"inputs changed: {', '.join(changed[:3])}")
     if rss_mb > limits.max_rss_mb:
