@@ -31,12 +31,12 @@ from selftalk.training import lip_reading as lr
 HELD_OUT = ("test", "test_voices", "test_recorded")
 
 
-def judge_config() -> LipReaderConfig:
+def judge_config(width: int = 256, layers: int = 4) -> LipReaderConfig:
     return LipReaderConfig(
-        width=256,
-        num_layers=4,
+        width=width,
+        num_layers=layers,
         num_heads=4,
-        ff_dim=512,
+        ff_dim=2 * width,
         dropout=0.1,
         vocab_size=41,
         reading="phonemes",
@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True, help="phoneme-recognizer cache")
     parser.add_argument("--judge-out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--judge-width", type=int, default=256, help="the judge's width (256)")
+    parser.add_argument("--judge-layers", type=int, default=4, help="the judge's layers (4)")
     parser.add_argument(
         "--readers", nargs="+", default=["judge", "recognizer-visemes", "recognizer-phonemes"]
     )
@@ -141,7 +143,13 @@ def main() -> None:
     for name in args.readers:
         if name == "judge":
             reader, results[name] = train_and_score(
-                name, judge_config(), train, held_out, "truth", args.epochs, lips
+                name,
+                judge_config(args.judge_width, args.judge_layers),
+                train,
+                held_out,
+                "truth",
+                args.epochs,
+                lips,
             )
             lr.save_reader(reader, args.judge_out, fps=train[0].fps, supervision="truth")
         else:
