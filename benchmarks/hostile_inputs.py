@@ -712,8 +712,9 @@ def judge(case, code, stdout, stderr, before, after, rss_mb, limits) -> list[str
     if "Traceback" in stderr:
         failed.append("traceback")
     changed = [k for k, v in before.items() if after.get(k) != v]
-    if case.expect == "ok" and "-o" in case.argv:  # a run that works replaces its own -o
-        changed = [k for k in changed if k != case.argv[case.argv.index("-o") + 1]]
+    if case.expect == "ok":  # a run that works replaces its own -o and continues its --resume
+        mine = [case.argv[case.argv.index(f) + 1] for f in ("-o", "--resume") if f in case.argv]
+        changed = [k for k in changed if not any(k == m or k.startswith(m + "/") for m in mine)]
     if changed:
         failed.append(f"inputs changed: {', '.join(changed[:3])}")
     if rss_mb > limits.max_rss_mb:
