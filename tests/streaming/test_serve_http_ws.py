@@ -4,6 +4,9 @@ import asyncio
 import io
 import json
 import signal
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -185,3 +188,18 @@ def test_sigterm_stops_gracefully():
     assert code in (1001, 1006, 1000)  # told the server is going away (or closed)
     out, _ = own.process.communicate(timeout=30)
     assert own.process.returncode == 0 and "stopped" in out
+
+
+def test_sigterm_during_start_up_ends_the_server_in_one_line(tmp_path):
+    """SIGTERM while the model loads and warms up: exit 143, one line, nothing else logged."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "selftalk", "serve", "--http-port", "0", "--no-grpc"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)  # inside start-up: loading takes longer than this
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert err.strip().splitlines() == ["selftalk serve: terminated"]

@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if web_dir is not None and not (web_dir / "live.html").is_file():
         raise InputError(web_dir, "has no live.html (build the page: cd web && npm run build)")
     settings = stream_settings(args)
-    logging.basicConfig(level=logging.INFO, format="selftalk serve: %(message)s")
+    # the server's own messages at INFO; other libraries (torch, aiohttp) only from WARNING
+    logging.basicConfig(level=logging.WARNING, format="selftalk serve: %(message)s")
+    logging.getLogger("selftalk.serve").setLevel(logging.INFO)
 
     import torch
 
