@@ -2,7 +2,7 @@
 clips by phoneme and viseme error rate (PER, VER) against the phones the clips were made from.
 
 Readers:
-- ``judge``: phonemes, 4 layers of 256, trained on the true phones (frame classes + CTC);
+- ``judge``: phonemes, 2 layers of 128, trained on the true phones (frame classes + CTC);
   the fixed reader that benchmarks/bundled_model.py runs on every system's motion.
 - ``recognizer-visemes`` / ``recognizer-phonemes``: the bundled model's lip-reader
   architecture trained as the diagram teaches it, from the phoneme recognizer's frame classes
@@ -31,7 +31,7 @@ from selftalk.training import lip_reading as lr
 HELD_OUT = ("test", "test_voices", "test_recorded")
 
 
-def judge_config(width: int = 256, layers: int = 4) -> LipReaderConfig:
+def judge_config(width: int = 128, layers: int = 2) -> LipReaderConfig:
     return LipReaderConfig(
         width=width,
         num_layers=layers,
@@ -121,8 +121,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True, help="phoneme-recognizer cache")
     parser.add_argument("--judge-out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--judge-width", type=int, default=256, help="the judge's width (256)")
-    parser.add_argument("--judge-layers", type=int, default=4, help="the judge's layers (4)")
+    parser.add_argument("--judge-width", type=int, default=128, help="the judge's width (128)")
+    parser.add_argument("--judge-layers", type=int, default=2, help="the judge's layers (2)")
     parser.add_argument(
         "--readers", nargs="+", default=["judge", "recognizer-visemes", "recognizer-phonemes"]
     )
