@@ -42,3 +42,23 @@ def require_executable(name: str) -> str:
     if path is None:
         _missing(f"executable {name!r}")
     return path
+
+
+def random_phoneme_model(seed: int = 0, **animator):
+    """A tiny random SelfTalk that hears phonemes (``tiny_phonemes``), its vertex head and
+    motion basis drawn so that its motion is not zero; ``animator`` overrides config fields."""
+    import torch
+
+    from selftalk.config import tiny_phonemes
+    from selftalk.models.selftalk import SelfTalk
+
+    torch.manual_seed(seed)
+    config = tiny_phonemes().validate().model
+    for key, value in animator.items():
+        setattr(config.animator, key, value)
+    model = SelfTalk(config, torch.arange(8)).eval()
+    torch.nn.init.normal_(model.animator.vertex_head.weight, std=0.1)
+    if model.animator.basis is not None:
+        q, _ = torch.linalg.qr(torch.randn(64 * 3, model.animator.basis.rank))
+        model.animator.basis.basis.copy_(q.T)
+    return model

@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import random_phoneme_model
 
 from selftalk.config import LossConfig, tiny_phonemes
 from selftalk.data.batch import Batch
 from selftalk.losses import reconstruction_loss, velocity_loss
 from selftalk.models.diagram import CommutativeDiagram
-from selftalk.models.selftalk import SelfTalk
 
-
-def random_model(seed: int = 0, **animator) -> SelfTalk:
-    torch.manual_seed(seed)
-    config = tiny_phonemes().validate().model
-    for key, value in animator.items():
-        setattr(config.animator, key, value)
-    model = SelfTalk(config, torch.arange(8)).eval()
-    torch.nn.init.normal_(model.animator.vertex_head.weight, std=0.1)
-    if model.animator.basis is not None:
-        q, _ = torch.linalg.qr(torch.randn(64 * 3, model.animator.basis.rank))
-        model.animator.basis.basis.copy_(q.T)
-    return model
+random_model = random_phoneme_model  # other test files import it by this name
 
 
 def features(frames: int, seed: int = 1) -> torch.Tensor:

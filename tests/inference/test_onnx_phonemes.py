@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 import torch
-from conftest import require_module
+from conftest import random_phoneme_model, require_module
 
 from selftalk.audio import speech_like
 from selftalk.cli import main
@@ -23,20 +23,11 @@ from selftalk.models.selftalk import SelfTalk
 TOLERANCE = 1e-4  # of the motion scale (largest offset from the template)
 
 
-def _model() -> SelfTalk:
-    torch.manual_seed(0)
-    model = SelfTalk(tiny_phonemes().validate().model, torch.arange(8)).eval()
-    torch.nn.init.normal_(model.animator.vertex_head.weight, std=0.1)
-    q, _ = torch.linalg.qr(torch.randn(64 * 3, model.animator.basis.rank))
-    model.animator.basis.basis.copy_(q.T)
-    return model
-
-
 @pytest.fixture(scope="module")
 def phonemes_dir(tmp_path_factory):
     require_module("hama")
     directory = tmp_path_factory.mktemp("tiny-phonemes")
-    _model().save_pretrained(directory)
+    random_phoneme_model().save_pretrained(directory)
     np.savez(directory / "templates.npz", A=np.random.default_rng(0).normal(0, 0.1, (64, 3)))
     return directory
 
@@ -55,7 +46,7 @@ def _scale(motion, template) -> float:
 
 
 def test_features_graph_equals_the_animator():
-    model = _model()
+    model = random_phoneme_model()
     graph = FeaturesGraph(model.animator).eval()
     template = torch.randn(64, 3)
     # 205 frames: int(205 / 50 * 30) is 122 in float64, not 123

@@ -84,14 +84,11 @@ def test_native_session_is_preferred(model, template):
 
 
 def test_a_phoneme_model_streams_natively_deciding_block_seconds_at_a_time(template):
-    import torch
+    from conftest import random_phoneme_model
 
-    from selftalk.config import tiny_phonemes
     from selftalk.inference.phonetic_stream import PhonemeStreamSession
-    from selftalk.models.selftalk import SelfTalk
 
-    torch.manual_seed(0)
-    model = SelfTalk(tiny_phonemes().validate().model, torch.arange(8)).eval()
+    model = random_phoneme_model()
     session = open_session(model, template, block=0.1)
     assert isinstance(session, PhonemeStreamSession)
     assert session.ears.core == 5  # 0.1 s of 50 Hz recognizer frames
