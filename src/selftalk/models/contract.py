@@ -44,6 +44,19 @@ class TensorSpec:
         }
 
 
+def template_spec(n_vertices: int) -> TensorSpec:
+    """The ``template`` input every contract shares: the neutral face (V, 3)."""
+    return TensorSpec(
+        "template", "float32", (n_vertices, 3), "the neutral face the motion is added to"
+    )
+
+
+def vertices_spec(n_vertices: int, fps: float, note: str = "") -> TensorSpec:
+    """The ``vertices`` output every contract shares: (frames, V, 3) at ``fps``."""
+    description = f"template + predicted offsets, {fps:g} frames a second" + note
+    return TensorSpec("vertices", "float32", ("frames", n_vertices, 3), description)
+
+
 @dataclass
 class InferenceContract:
     """The inference graph of a model and how to feed it (one clip at a time, no batch axis

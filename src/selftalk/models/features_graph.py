@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from selftalk.models.animator import FacialAnimator
-from selftalk.models.contract import InferenceContract, TensorSpec
+from selftalk.models.contract import InferenceContract, TensorSpec, template_spec, vertices_spec
 from selftalk.models.phonetic_encoder import AUDIO_RATE
 from selftalk.models.prosody import HOP, N_FEATURES
 from selftalk.models.raw_audio_graph import decode_vertices, traced_frame_count
@@ -147,19 +147,9 @@ def features_contract(model, *, seconds: float = 2.0) -> InferenceContract:
                 "phonetic features at 50 Hz: the recognizer's scaled log-probabilities and "
                 "the prosody features (see ears)",
             ),
-            TensorSpec(
-                "template", "float32", (n_vertices, 3), "the neutral face the motion is added to"
-            ),
+            template_spec(n_vertices),
         ),
-        outputs=(
-            TensorSpec(
-                "vertices",
-                "float32",
-                ("frames", n_vertices, 3),
-                f"template + predicted offsets, {config.fps:g} frames a second; "
-                "int(feature_frames / 50 · fps) frames",
-            ),
-        ),
+        outputs=(vertices_spec(n_vertices, config.fps, "; int(feature_frames / 50 · fps) frames"),),
         example_inputs=(features, torch.zeros(n_vertices, 3)),
         fps=float(config.fps),
         outside="run the phoneme recognizer over the raw 16 kHz audio in windows and add the "

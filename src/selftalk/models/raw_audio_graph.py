@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from selftalk.models.animator import FacialAnimator, attention_band
-from selftalk.models.contract import InferenceContract, TensorSpec
+from selftalk.models.contract import InferenceContract, TensorSpec, template_spec, vertices_spec
 
 NORMALISATION_EPS = 1e-7
 """The wav2vec 2.0 processor's epsilon: (x - mean) / sqrt(var + 1e-7) over the whole clip."""
@@ -108,18 +108,9 @@ def raw_audio_contract(animator: FacialAnimator, *, seconds: float = 2.0) -> Inf
                 "mono speech at 16 kHz, normalised over the whole clip to zero mean and unit "
                 f"variance: (x - mean) / sqrt(var + {NORMALISATION_EPS:g})",
             ),
-            TensorSpec(
-                "template", "float32", (n_vertices, 3), "the neutral face the motion is added to"
-            ),
+            template_spec(n_vertices),
         ),
-        outputs=(
-            TensorSpec(
-                "vertices",
-                "float32",
-                ("frames", n_vertices, 3),
-                f"template + predicted offsets, {animator.config.fps:g} frames a second",
-            ),
-        ),
+        outputs=(vertices_spec(n_vertices, animator.config.fps),),
         example_inputs=(audio, template),
         fps=float(animator.config.fps),
         outside="resample the speech to 16 kHz mono and normalise it (see the audio input); "
