@@ -1,6 +1,7 @@
 """Shared by the streaming and serving tests: a tiny random model and speech-like audio."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import torch
@@ -38,8 +39,10 @@ def tiny_head_model(seed=0):
     return model, head.template.astype(np.float32)
 
 
+@functools.cache
 def bundled_frames(seconds: float) -> int:
-    """Frames the bundled model's offline prediction makes of ``seconds`` of 16 kHz audio."""
+    """Frames the bundled model's offline prediction makes of ``seconds`` of 16 kHz audio
+    (loads the model once a test process and duration)."""
     from selftalk.inference.loading import load_model
     from selftalk.inference.predict import total_frames
 
