@@ -83,15 +83,13 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="selftalk serve: %(message)s")
     logging.getLogger("selftalk.serve").setLevel(logging.INFO)
 
-    import torch
-
     from selftalk.cli.common import load_for_args
     from selftalk.serve.engine import Engine, EngineLimits
     from selftalk.serve.http import default_web_dir
     from selftalk.serve.server import ServeOptions, announce, serve
-    from selftalk.streaming.pipeline import StreamFactory
+    from selftalk.streaming.pipeline import StreamFactory, compute_on_one_thread
 
-    torch.set_num_threads(1)  # parallelism comes from streams running in the worker threads
+    compute_on_one_thread()  # parallelism comes from streams running in the worker threads
     loaded, subject = load_for_args(args)
     factory = StreamFactory(
         loaded, loaded.template(subject=subject, mesh_path=args.template), settings

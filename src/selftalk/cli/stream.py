@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from selftalk.cli.common import load_for_args
     from selftalk.errors import ConfigError
     from selftalk.streaming.output import FrameWriter, check_output
-    from selftalk.streaming.pipeline import StreamFactory
+    from selftalk.streaming.pipeline import StreamFactory, compute_on_one_thread
 
     check_output(args.output, source=args.source, inputs=[args.basis, args.template])
     if not 0.05 <= args.chunk <= 10_000:
@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--seconds must be positive")
     settings = stream_settings(args)
     chunks, rate = _source(args)
+    compute_on_one_thread()
     loaded, subject = load_for_args(args)
     factory = StreamFactory(
         loaded, loaded.template(subject=subject, mesh_path=args.template), settings

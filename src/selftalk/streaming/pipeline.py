@@ -10,6 +10,21 @@ from selftalk.audio import SAMPLE_RATE
 from selftalk.errors import ConfigError
 
 
+def compute_on_one_thread() -> None:
+    """Make torch and the BLAS under numpy compute on the calling thread only.
+
+    Real-time passes are small: helper threads speed them up little, and OpenBLAS's spin
+    between calls. On 2 cores they burned a second core for every stream
+    (benchmarks/bench_stream.py: 0.78 CPU-seconds per audio second instead of 0.37), which
+    halves how many streams a machine serves. Parallelism comes from streams instead.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(1)
+
+
 @dataclass(kw_only=True)
 class StreamSettings:
     """What every stream of one model shares (the CLI's and the server's options)."""
