@@ -49,6 +49,22 @@ def test_frames_do_not_hear_beyond_the_lookahead():
     assert not torch.allclose(a[last_same + 2 :], b[last_same + 2 :])
 
 
+@pytest.mark.parametrize("piece", [1, 5, 17, 100])
+def test_the_encoder_fed_piece_by_piece_equals_one_pass(piece):
+    """EncoderStream (each frame's convolutions once, small pieces as one matrix product)
+    gives the hidden states of ``encode`` over the whole input."""
+    from selftalk.models.phonetic_encoder import EncoderStream
+
+    encoder = random_model().animator.phonetic
+    x = features(100)[None]
+    whole = encoder.encode(x, torch.tensor([100]))
+    stream = EncoderStream(encoder)
+    with torch.no_grad():
+        parts = [stream.push(x[:, i : i + piece]) for i in range(0, 100, piece)]
+        outputs = torch.cat([*parts, stream.finish()], dim=1)
+    torch.testing.assert_close(outputs[:, encoder.lookahead :], whole, atol=1e-5, rtol=0)
+
+
 def test_basis_losses_equal_vertex_losses():
     model = random_model()
     basis = model.animator.basis

@@ -58,6 +58,19 @@ def test_a_deeper_decoder_streams_its_offline_motion(speech):
     np.testing.assert_allclose(streamed, whole.detach().numpy(), atol=1e-4)
 
 
+@pytest.mark.parametrize("chunk", [320, 7_777])
+def test_ears_without_right_context_stream_their_offline_motion(speech, chunk):
+    """The bundled model hears through windows with no right context (the stream's latency)."""
+    from selftalk.config import PhonemeRecognizerConfig
+
+    model = random_model(ears=PhonemeRecognizerConfig(left_context=16, right_context=0))
+    template = np.zeros((64, 3), np.float32)
+    offline = predict_phonetic(model, speech, template)
+    session = model.stream_session(template, core=100)
+    assert session.ears.lookahead == pytest.approx(0.01)  # half a 20 ms frame
+    np.testing.assert_allclose(stream(model, speech, template, chunk), offline, atol=1e-4)
+
+
 def test_small_cores_hear_almost_the_same(speech):
     model = random_model()
     template = np.zeros((64, 3), np.float32)
@@ -67,6 +80,23 @@ def test_small_cores_hear_almost_the_same(speech):
     assert not np.allclose(fast, offline)  # other windows, other posteriors
 
 
+def test_cores_ready_together_share_one_window(speech):
+    """A stream that falls behind (or a long chunk) hears the whole cores that are ready in
+    one recognizer window, up to the offline core: fewer calls, the same frames."""
+    model = random_model()
+    template = np.zeros((64, 3), np.float32)
+    calls = []
+    window = model.ears.window
+    model.ears.window = lambda *a, **k: calls.append(a[2]) or window(*a, **k)
+    paced = stream(model, speech[:16_000], template, 320, core=5)
+    paced_calls, calls[:] = list(calls), []
+    behind = stream(model, speech[:16_000], template, 16_000, core=5)
+    assert set(paced_calls[:-1]) == {5}  # one core a call at real-time pace
+    assert calls == [45, 5, 1]  # 1 s at once: one window, then the flush
+    assert len(paced_calls) == 11
+    assert behind.shape == paced.shape
+
+
 def test_buffers_stay_bounded(speech):
     model = random_model()
     session = model.stream_session(np.zeros((64, 3), np.float32), core=10)
@@ -74,5 +104,5 @@ def test_buffers_stay_bounded(speech):
     for _ in range(6):  # about 15 s of speech, 20 ms at a time
         for i in range(0, len(speech), 320):
             session.push(speech[i : i + 320])
-        sizes.append((len(session.ears.audio), sum(len(f) for f in session.motion.features)))
+        sizes.append((len(session.ears.audio), sum(h.shape[1] for h in session.motion.hidden)))
     assert sizes[-1][0] <= sizes[1][0] + 320 * 12 and sizes[-1][1] <= sizes[1][1] + 12

@@ -46,7 +46,9 @@ def test_a_stream_gets_header_frames_audio_event_and_status(server):
     assert code == grpc.StatusCode.OK
     k = kinds(responses)
     assert k[0] == "animation_data_stream_header" and k[-2:] == ["event", "status"]
-    assert set(k[1:-2]) == {"animation_data"} and len(k) > 10  # frames arrive as they are made
+    # frames arrive as they are made: a pass takes all the audio queued meanwhile, so a client
+    # sending faster than real time gets a few large messages, not one at the end
+    assert set(k[1:-2]) == {"animation_data"} and k.count("animation_data") >= 2
     header = responses[0].animation_data_stream_header
     assert list(header.skel_animation_header.blend_shapes) == list(ARKIT_NAMES)
     assert (

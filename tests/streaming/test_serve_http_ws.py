@@ -97,7 +97,9 @@ def test_websocket_streams_frames_as_audio_arrives(server):
     frames = [m for m in middle if m["type"] == "frames"]
     starts = [m["start"] for m in frames]
     weights = np.concatenate([m["weights"] for m in frames])
-    assert starts == sorted(starts) and starts[0] == 0 and len(frames) > 5  # many messages
+    # as they are made: a pass takes all the audio queued meanwhile, so a client sending faster
+    # than real time gets a few large messages, not one at the end
+    assert starts == sorted(starts) and starts[0] == 0 and len(frames) >= 2
     n = bundled_frames(2.0)
     assert weights.shape == (n, 52) and end == {**end, "type": "end", "frames": n}
     assert weights[:, ARKIT_NAMES.index("jawOpen")].std() > 0

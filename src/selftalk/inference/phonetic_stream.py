@@ -24,7 +24,7 @@ import torch
 
 from selftalk.config import SAMPLE_RATE
 from selftalk.models.phoneme_recognizer import make_features
-from selftalk.models.phonetic_encoder import AUDIO_RATE, resample_to_mesh
+from selftalk.models.phonetic_encoder import AUDIO_RATE, EncoderStream, resample_to_mesh
 from selftalk.models.prosody import HOP, frame_count, prosody_features
 
 
@@ -36,6 +36,7 @@ class EarsStream:
         self.prosody = model.config.animator.prosody
         config = self.recognizer.config
         self.core = core or config.core
+        self.batch = config.core  # most frames one window decides
         self.left, self.right = config.left_context, config.right_context
         self.audio = np.zeros(0, np.float32)  # samples from frame ``origin``'s centre on
         self.origin = 0
@@ -47,13 +48,18 @@ class EarsStream:
         return (self.right + 0.5) * HOP / SAMPLE_RATE
 
     def push(self, samples: np.ndarray) -> np.ndarray:
+        """Samples in; the features of every whole core now decidable out. Whole cores that
+        are ready together (a long chunk, a stream catching up) share one window of at most
+        the offline core: each frame hears at least as much, and the left context is heard
+        once, so a loaded server spends less per second of audio just when it falls behind."""
         self.audio = np.concatenate([self.audio, np.asarray(samples, np.float32).reshape(-1)])
         out = []
         while True:  # frames known: origin + len // 320 + 1; a core needs ``right`` more after it
-            known = self.origin + len(self.audio) // HOP
-            if self.decided + self.core + self.right > known:
+            ready = self.origin + len(self.audio) // HOP - self.right - self.decided
+            if ready < self.core:
                 break
-            out.append(self._decide(self.core, final=False))
+            count = min(ready - ready % self.core, max(self.core, self.batch))
+            out.append(self._decide(count, final=False))
         return self._stack(out)
 
     def flush(self) -> np.ndarray:
@@ -89,7 +95,12 @@ class EarsStream:
 
 
 class MotionStream:
-    """Phonetic features in, mesh frames (k, V, 3) out, from a buffer of bounded length."""
+    """Phonetic features in, mesh frames (k, V, 3) out, from buffers of bounded length.
+
+    The encoder's convolutions run once per feature frame (:class:`EncoderStream`); its
+    hidden states are kept as far back as the decoder's attention band reaches, and each pass
+    decodes that band again for the new mesh frames.
+    """
 
     def __init__(self, model, template: np.ndarray, *, chunk: int = 600):
         self.model = model
@@ -99,57 +110,64 @@ class MotionStream:
         anim = model.config.animator
         # each decoder layer attends one band further back: frames that far back are recomputed
         self.window = anim.attention_window * anim.decoder_layers
-        self.lookahead = model.config.animator.lookahead
-        self.field = self.animator.phonetic.receptive_field
+        self.encoder = EncoderStream(self.animator.phonetic)
         self.chunk = chunk  # mesh frames a pass, so that memory stays bounded offline too
-        self.features: list[np.ndarray] = []
-        self.origin = 0  # global index of the first buffered feature frame
+        self.hidden: list[torch.Tensor] = []  # (1, n, D) 50 Hz hidden states from ``origin``
+        self.origin = 0  # global index of the first buffered hidden frame
+        self.known = -model.config.animator.lookahead  # hidden frames computed (may start < 0)
         self.count = 0  # feature frames received
         self.emitted = 0  # mesh frames handed out
 
     def _needs(self, frame: int) -> int:
-        """Feature frames that mesh frame ``frame`` needs to exist (exclusive end)."""
-        return math.floor(frame * AUDIO_RATE / self.fps + 1e-9) + 2 + self.lookahead
+        """Hidden frames that mesh frame ``frame`` needs to exist (exclusive end)."""
+        return math.floor(frame * AUDIO_RATE / self.fps + 1e-9) + 2
 
     def push(self, features: np.ndarray) -> np.ndarray:
         if len(features):
-            self.features.append(np.asarray(features, np.float32))
+            x = torch.as_tensor(np.asarray(features, np.float32), device=self.model.device)
+            self._add(self.encoder.push(x[None]))
             self.count += len(features)
         end = self.emitted
-        while self._needs(end) <= self.count:
+        while self._needs(end) <= self.known:
             end += 1
         return self._emit(end, final=False)
 
     def flush(self) -> np.ndarray:
+        self._add(self.encoder.finish())
         total = int(self.count / AUDIO_RATE * self.fps)  # as mesh_frame_count does
         return self._emit(total, final=True)
+
+    def _add(self, outputs: torch.Tensor) -> None:
+        """Keep the stack's outputs (1, n, D) that are hidden frames (index >= 0)."""
+        skip = max(0, -self.known)
+        self.known += outputs.shape[1]
+        if outputs.shape[1] > skip:
+            self.hidden.append(outputs[:, skip:])
 
     @torch.no_grad()
     def _emit(self, end: int, *, final: bool) -> np.ndarray:
         parts = []
         while self.emitted < end:
             stop = min(end, self.emitted + self.chunk)
-            parts.append(self._frames(self.emitted, stop, final=final))
+            parts.append(self._frames(self.emitted, stop))
             self.emitted = stop
             self._forget()
         if not parts:
             return np.zeros((0, *self.template.shape), np.float32)
         return np.concatenate(parts)
 
-    def _frames(self, first: int, stop: int, *, final: bool) -> np.ndarray:
-        """Mesh frames [first, stop), exact: their decoder band, interpolation and
-        convolutions all reach inside the buffer (or the start of the stream)."""
-        buffered = np.concatenate(self.features) if len(self.features) > 1 else self.features[0]
-        self.features = [buffered]
+    def _frames(self, first: int, stop: int) -> np.ndarray:
+        """Mesh frames [first, stop), exact: their decoder band and interpolation reach
+        inside the buffer (or the start of the stream)."""
+        hidden = torch.cat(self.hidden, dim=1) if len(self.hidden) > 1 else self.hidden[0]
+        self.hidden = [hidden]
         start_mesh = max(0, first - self.window)
-        start_hidden = math.floor(start_mesh * AUDIO_RATE / self.fps + 1e-9)
-        start = max(self.origin, start_hidden - self.field) if start_hidden > self.field else 0
+        start = math.floor(start_mesh * AUDIO_RATE / self.fps + 1e-9)
         if start < self.origin:
-            raise RuntimeError("the motion stream forgot features it still needs")
+            raise RuntimeError("the motion stream forgot hidden states it still needs")
+        hidden = hidden[:, start - self.origin :]
         device = self.model.device
-        x = torch.from_numpy(buffered[start - self.origin :]).to(device)[None]
-        length = torch.tensor([x.shape[1]], device=device)
-        hidden = self.animator.phonetic.encode(x, length)
+        length = torch.tensor([hidden.shape[1]], device=device)
         frames = torch.tensor([stop - start_mesh], device=device)
         hidden = resample_to_mesh(
             hidden, length, frames, AUDIO_RATE, self.fps, first_frame=start_mesh, first_input=start
@@ -165,11 +183,10 @@ class MotionStream:
 
     def _forget(self) -> None:
         start_mesh = max(0, self.emitted - self.window)
-        start_hidden = math.floor(start_mesh * AUDIO_RATE / self.fps + 1e-9)
-        keep_from = max(0, start_hidden - self.field)
+        keep_from = math.floor(start_mesh * AUDIO_RATE / self.fps + 1e-9)
         drop = keep_from - self.origin
-        if drop > 0 and self.features:
-            self.features = [np.concatenate(self.features)[drop:]]
+        if drop > 0 and self.hidden:
+            self.hidden = [torch.cat(self.hidden, dim=1)[:, drop:]]
             self.origin = keep_from
 
 

@@ -88,6 +88,66 @@ class PhoneticEncoder(nn.Module):
         return x[:, self.lookahead :]
 
 
+class EncoderStream:
+    """The encoder's convolutions fed a stream: input frames in, the stack's outputs at those
+    positions out, each computed once. Every block keeps its last ``left`` normalised inputs
+    (zeros before the stream starts, as the offline padding), so a pass costs the new frames
+    only, not the receptive field again.
+
+    Hidden frame t is the stack's output at input position t + ``lookahead``; at the end of
+    a stream, :meth:`finish` feeds ``lookahead`` copies of the last frame, as :meth:`encode`
+    repeats it.
+    """
+
+    def __init__(self, encoder: PhoneticEncoder):
+        self.encoder = encoder
+        self.past: list[torch.Tensor | None] = [None] * len(encoder.blocks)
+        self.last: torch.Tensor | None = None  # the latest input frame (1, 1, F)
+
+    @torch.no_grad()
+    def push(self, features: torch.Tensor) -> torch.Tensor:
+        """(1, n, F) new input frames → (1, n, D) the stack's outputs at their positions."""
+        if features.shape[1] == 0:
+            width = self.encoder.input_map.out_features
+            return features.new_zeros(1, 0, width)
+        self.last = features[:, -1:]
+        x = self.encoder.input_map(features)
+        for i, block in enumerate(self.encoder.blocks):
+            h = block.norm(x).transpose(1, 2)
+            past = self.past[i]
+            if past is None:
+                past = h.new_zeros(1, h.shape[1], block.left)
+            h = torch.cat([past, h], dim=2)
+            self.past[i] = h[:, :, h.shape[2] - block.left :]
+            x = x + block.proj(F.gelu(_few_outputs_conv(block.conv, h)))
+        return x
+
+    def finish(self) -> torch.Tensor:
+        """(1, lookahead, D): the outputs that repeating the last frame gives (none if empty)."""
+        if self.last is None or not self.encoder.lookahead:
+            width = self.encoder.input_map.out_features
+            return torch.zeros(1, 0, width, device=self.encoder.input_map.weight.device)
+        return self.push(self.last.expand(-1, self.encoder.lookahead, -1))
+
+
+def _few_outputs_conv(conv: nn.Conv1d, h: torch.Tensor) -> torch.Tensor:
+    """``conv(h).transpose(1, 2)`` for (1, C, T) ``h``: (1, T_out, C_out).
+
+    A stream's pass asks a few outputs of each convolution, where ``nn.Conv1d`` costs about
+    1 ms whatever the length (benchmarks/bench_stream.py); gathering the dilated taps into one
+    matrix product costs a tenth of that. Long inputs (offline) keep the convolution."""
+    (kernel,), (dilation,) = conv.kernel_size, conv.dilation
+    n = h.shape[2] - (kernel - 1) * dilation
+    if n > 16:
+        return conv(h).transpose(1, 2)
+    taps = torch.arange(n, device=h.device)[:, None] + dilation * torch.arange(
+        kernel, device=h.device
+    )
+    columns = h[0][:, taps].permute(1, 2, 0).reshape(n, -1)  # (n, K·C): tap-major
+    weight = conv.weight.permute(0, 2, 1).reshape(conv.out_channels, -1)  # (C_out, K·C)
+    return torch.addmm(conv.bias, columns, weight.T)[None]
+
+
 def resample_to_mesh(
     hidden: torch.Tensor,
     lengths: torch.Tensor,

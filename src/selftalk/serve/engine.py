@@ -233,8 +233,8 @@ class LiveStream:
 
 
 def _push_all(streamer, chunks, ending: bool) -> list[Frames]:
-    """Push queued chunks (and flush at the end) in one trip to the pool."""
-    out = [streamer.push(samples, arrived=arrived) for samples, arrived in chunks]
+    """Push queued chunks in one pass (and flush at the end) in one trip to the pool."""
+    out = [streamer.push_many(chunks)] if chunks else []
     if ending:
         out.append(streamer.flush())
     return [f for f in out if len(f)]

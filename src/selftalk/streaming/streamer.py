@@ -142,15 +142,24 @@ class Streamer:
 
         ``arrived``: when the chunk arrived (``clock`` time; default now).
         """
+        return self.push_many([(samples, arrived)])
+
+    def push_many(self, chunks: list[tuple[np.ndarray, float | None]]) -> Frames:
+        """Push chunks that queued up together, ``(samples, arrived)`` each, in one pass of
+        the model: a stream that fell behind catches up with fewer, larger passes."""
         if self.finished:
             raise StreamError("the stream has ended; no more audio can be pushed")
-        arrived = self.clock() if arrived is None else arrived
-        samples = check_chunk(samples)
-        self._samples_in += len(samples)
-        self._arrivals.append((self._samples_in * SAMPLE_RATE / self.rate, arrived))
-        if self._resampler is not None:
-            samples = self._resampler.resample_chunk(samples, last=False)
-        return self._emit(self.session.push(samples))
+        pieces = []
+        for samples, arrived in chunks:
+            samples = check_chunk(samples)
+            self._samples_in += len(samples)
+            arrived = self.clock() if arrived is None else arrived
+            self._arrivals.append((self._samples_in * SAMPLE_RATE / self.rate, arrived))
+            if self._resampler is not None:
+                samples = self._resampler.resample_chunk(samples, last=False)
+            pieces.append(samples)
+        joined = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        return self._emit(self.session.push(joined))
 
     def flush(self) -> Frames:
         """End of stream: the remaining frames."""
