@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -123,6 +124,22 @@ def test_stream_file_to_jsonl_and_csv(wav, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "a.jsonl", "speech.wav"]
 
 
+def test_stream_with_a_wider_ears_window(wav, tmp_path, capsys):
+    """`--ears-window 32 4`: the recognizer hears more around each block; 80 ms later."""
+    default, wide = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert main(["stream", str(wav), "-o", str(default)]) == 0
+    first = capsys.readouterr().err
+    assert main(["stream", str(wav), "-o", str(wide), "--ears-window", "32", "4"]) == 0
+    second = capsys.readouterr().err
+    jaw = [
+        np.array([json.loads(line)["weights"]["jawOpen"] for line in f.read_text().splitlines()])
+        for f in (default, wide)
+    ]
+    assert jaw[0].shape == jaw[1].shape and not np.allclose(jaw[0], jaw[1])
+    lookahead = [float(re.search(r"look-ahead (\d+) ms", e).group(1)) for e in (first, second)]
+    assert lookahead[1] == lookahead[0] + 80
+
+
 def test_stream_raw_pcm_from_stdin_writes_json_lines_as_it_goes(tmp_path):
     pcm = (speech(1.0, rate=8_000) * 32767).astype("<i2").tobytes()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -150,6 +167,7 @@ def test_stream_raw_pcm_from_stdin_writes_json_lines_as_it_goes(tmp_path):
         (["-", "--rate", "100"], "--rate 100 Hz is out of range"),
         (["{wav}", "--lookahead", "-1"], "--lookahead -1 is out of range"),
         (["{wav}", "-o", "{wav_jsonl}", "--chunk", "0"], "--chunk 0 ms is out of range"),
+        (["{wav}", "--ears-window", "-1", "0"], "--ears-window -1 0: each must be 0-1000"),
     ],
 )
 def test_stream_errors_are_one_line(wav, tmp_path, capsys, args, message):

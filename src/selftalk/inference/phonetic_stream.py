@@ -31,16 +31,20 @@ from selftalk.models.prosody import HOP, frame_count, prosody_features
 class EarsStream:
     """Samples in, phonetic features (k, F) out, ``core`` frames at a time."""
 
-    def __init__(self, model, *, core: int | None = None):
+    def __init__(self, model, *, core: int | None = None, contexts: tuple[int, int] | None = None):
         self.recognizer = model.ears
         self.prosody = model.config.animator.prosody
         config = self.recognizer.config
         self.core = core or config.core
         self.batch = config.core  # most frames one window decides
-        self.left, self.right = config.left_context, config.right_context
+        self.left, self.right = contexts or (config.left_context, config.right_context)
         self.audio = np.zeros(0, np.float32)  # samples from frame ``origin``'s centre on
         self.origin = 0
         self.decided = 0  # frames handed out
+
+    @property
+    def contexts(self) -> tuple[int, int]:
+        return self.left, self.right
 
     @property
     def lookahead(self) -> float:
@@ -72,7 +76,7 @@ class EarsStream:
     def _decide(self, count: int, *, final: bool) -> np.ndarray:
         first = self.decided
         log_probs = self.recognizer.window(
-            self.audio, first, count, final=final, origin=self.origin
+            self.audio, first, count, final=final, origin=self.origin, contexts=self.contexts
         )
         extra = None
         if self.prosody:  # windows centred on 320·k: the buffer starts at frame ``origin``
@@ -195,13 +199,22 @@ class PhonemeStreamSession:
 
     ``push(samples)`` returns the frames newly decided, (k, V, 3); ``flush()`` the rest.
     ``core``: recognizer frames decided per window (default: the offline core; smaller
-    lowers the latency and costs more recognizer calls).
+    lowers the latency and costs more recognizer calls); ``contexts``: the recognizer's
+    (left, right) context frames instead of the model's (more: closer to offline, more cost;
+    right context adds to the latency).
     """
 
-    def __init__(self, model, template: np.ndarray, *, core: int | None = None):
+    def __init__(
+        self,
+        model,
+        template: np.ndarray,
+        *,
+        core: int | None = None,
+        contexts: tuple[int, int] | None = None,
+    ):
         if not model.animator.hears_phonemes:
             raise ValueError("a phoneme stream session needs an animator that hears phonemes")
-        self.ears = EarsStream(model, core=core)
+        self.ears = EarsStream(model, core=core, contexts=contexts)
         self.motion = MotionStream(model, template)
         self.fps = model.config.fps
         anim = model.config.animator

@@ -100,7 +100,14 @@ class PhonemeRecognizer:
         return np.asarray(log_probs[0, : int(lengths[0])], np.float32)
 
     def window(
-        self, audio: np.ndarray, first: int, count: int, *, final: bool = True, origin: int = 0
+        self,
+        audio: np.ndarray,
+        first: int,
+        count: int,
+        *,
+        final: bool = True,
+        origin: int = 0,
+        contexts: tuple[int, int] | None = None,
     ) -> np.ndarray:
         """Log-probabilities (count, U) of frames ``first`` … ``first + count - 1``, heard through
         one window with the configured contexts.
@@ -108,14 +115,16 @@ class PhonemeRecognizer:
         ``audio`` holds the samples from frame ``origin``'s centre on (a stream keeps only the
         recent past: ``origin`` must be at most ``first - left_context``, or 0); ``final`` says
         it ends where the speech ends (a stream passes False while more may come, and then
-        must hold ``right_context`` frames after the last one asked for).
+        must hold ``right_context`` frames after the last one asked for); ``contexts``: (left,
+        right) frames instead of the configured ones.
         """
         c = self.config
+        left, right = contexts or (c.left_context, c.right_context)
         total = origin + frame_count(len(audio))
-        lo = max(0, first - c.left_context)
+        lo = max(0, first - left)
         if lo < origin:
             raise ValueError(f"frame {first} needs audio from frame {lo}; it starts at {origin}")
-        hi = min(total, first + count + c.right_context)
+        hi = min(total, first + count + right)
         stop = len(audio) if (final and hi >= total) else (hi - origin) * HOP
         if stop > len(audio):
             raise ValueError(f"frames up to {first + count} need audio up to frame {hi}")

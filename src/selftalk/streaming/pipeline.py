@@ -41,6 +41,9 @@ class StreamSettings:
     """Solve ARKit-52 weights for every frame."""
     basis: str | None = None
     """Blendshape basis ``.npz`` for the weights (default: the bundled head's)."""
+    ears_window: tuple[int, int] | None = None
+    """(left, right) recognizer context frames of a phoneme model's session (default: its
+    config's)."""
     window_extra: dict = field(default_factory=dict)
     """Further :class:`~selftalk.streaming.windowed.WindowOptions` fields."""
 
@@ -79,6 +82,7 @@ class StreamFactory:
             context=s.context,
             lookahead=s.lookahead,
             block=s.block,
+            ears_contexts=s.ears_window,
             **s.window_extra,
         )
 

@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from selftalk.errors import ConfigError
+
 
 @runtime_checkable
 class StreamSession(Protocol):
@@ -36,7 +38,13 @@ class StreamSession(Protocol):
 
 
 def open_session(
-    model, template: np.ndarray, *, native: bool = True, block: float = 0.1, **window_options
+    model,
+    template: np.ndarray,
+    *,
+    native: bool = True,
+    block: float = 0.1,
+    ears_contexts: tuple[int, int] | None = None,
+    **window_options,
 ):
     """A stream session for ``model`` (a :class:`~selftalk.models.selftalk.SelfTalk` or any
     model with ``predict``) animating ``template`` (V, 3).
@@ -45,13 +53,20 @@ def open_session(
     ``native``), deciding ``block`` seconds of recognizer frames at a time; otherwise a
     :class:`~selftalk.streaming.windowed.WindowedStreamSession` built with ``block`` and
     ``window_options`` (see :class:`~selftalk.streaming.windowed.WindowOptions`).
+    ``ears_contexts``: (left, right) recognizer context frames of a session of its own,
+    instead of the model's.
     """
     factory = getattr(model, "stream_session", None)
     if native and callable(factory) and getattr(model, "streams_natively", True):
         from selftalk.models.phonetic_encoder import AUDIO_RATE  # recognizer frames a second
 
         core = max(1, round(block * AUDIO_RATE))
-        return factory(np.asarray(template, np.float32), core=core)
+        template = np.asarray(template, np.float32)
+        if ears_contexts is None:
+            return factory(template, core=core)
+        return factory(template, core=core, contexts=tuple(ears_contexts))
+    if ears_contexts is not None:
+        raise ConfigError("--ears-window applies to models that hear through phonemes")
     from selftalk.streaming.windowed import WindowedStreamSession, WindowOptions
 
     return WindowedStreamSession(model, template, WindowOptions(block=block, **window_options))
