@@ -3,6 +3,7 @@
 
     python benchmarks/bench_stream.py [--seconds 12] [--out benchmarks/results/stream.json]
     python benchmarks/bench_stream.py --only latency     # or capacity, load
+    python benchmarks/bench_stream.py --ears-window 32 4 --out benchmarks/results/stream_32_4.json
 
 1. latency: one stream through the library (``Streamer``), 20 ms chunks arriving at
    real-time pace; per-frame latency from the arrival of the chunk holding the frame's audio
@@ -62,15 +63,13 @@ def load() -> list[float]:
 # ---- 1. latency, in process -----------------------------------------------------------------
 
 
-def bench_latency(audio: np.ndarray) -> dict:
-    import torch
-
+def bench_latency(audio: np.ndarray, settings) -> dict:
     from selftalk.inference.loading import load_model
-    from selftalk.streaming.pipeline import StreamFactory
+    from selftalk.streaming.pipeline import StreamFactory, compute_on_one_thread
 
-    torch.set_num_threads(1)
+    compute_on_one_thread()  # as `selftalk stream` and `selftalk serve` do
     loaded = load_model()
-    factory = StreamFactory(loaded, loaded.template())
+    factory = StreamFactory(loaded, loaded.template(), settings)
     factory.warm_up()
     streamer = factory.streamer()
     n = int(CHUNK * 16_000)
@@ -314,12 +313,24 @@ def main() -> None:
     parser.add_argument("--only", choices=("latency", "capacity", "load"))
     parser.add_argument("--max-clients", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--block", type=float, default=0.1, help="seconds a pass decides")
+    parser.add_argument("--ears-window", nargs=2, type=int, metavar=("LEFT", "RIGHT"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/stream.json")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     audio = speech(args.seconds)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    from selftalk.streaming.pipeline import StreamSettings
+
+    window = tuple(args.ears_window) if args.ears_window else None
+    settings = StreamSettings(block=args.block, ears_window=window)
+    options = [
+        "--block",
+        str(args.block),
+        *(["--ears-window", *map(str, window)] if window else []),
+    ]
+    results["settings"] = {"block_s": args.block, "ears_window": window}
     results["machine"] = {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
@@ -327,19 +338,19 @@ def main() -> None:
         "load_at_start": load(),
     }
     if args.only in (None, "latency"):
-        results["latency"] = {**bench_latency(audio), "load": load()}
+        results["latency"] = {**bench_latency(audio, settings), "load": load()}
         print(json.dumps(results["latency"]), flush=True)
     if args.only in (None, "capacity", "load"):
         from serve_fixtures import start_server, stop_server
 
         if args.only in (None, "capacity"):
-            server = start_server(max_streams=args.max_clients)
+            server = start_server(*options, max_streams=args.max_clients)
             try:
                 results["capacity"] = bench_capacity(server, audio, max_clients=args.max_clients)
             finally:
                 stop_server(server)
         if args.only in (None, "load"):
-            server = start_server(max_streams=6)
+            server = start_server(*options, max_streams=6)
             try:
                 results["load"] = bench_load(server, speech(4.0), rounds=args.rounds, max_streams=6)
             finally:

@@ -10,7 +10,9 @@ reader, for trained models (several seeds), no-transcript lip sync and the stati
         --system "previous bundled model=runs/previous-bundled" \\
         --out benchmarks/results/bundled_model
 
-A system is one or more runs or model directories (seeds: a mean and a spread). The reference
+A system is one or more runs or model directories (seeds: a mean and a spread). With
+``--ears-window LEFT RIGHT`` each run is first packaged as the bundled model is (float16, those
+recognizer windows; scripts/package_bundled_model.py), so that what is scored is what ships. The reference
 of a held-out clip is its SynthTalk ground truth: the procedural animator on the phones of the
 true transcript, forced-aligned to the audio (what ``selftalk lipsync --text`` makes), on the
 clip's subject. Baselines: ``lipsync --recognize-phones`` with hama's and with pocketsphinx's
@@ -22,12 +24,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from selftalk.io import save_npy, write_json, write_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from package_bundled_model import package  # noqa: E402
 
 SPLITS = ("test_voices", "test_recorded")
 
@@ -150,15 +156,18 @@ def score(pred: Path, data: Path, split: str, rhos: tuple[float, ...], judge, ow
     }
 
 
-def own_reader(path: Path, args):
-    """A run's own lip reader, if its training taught it to read (the diagram); else None."""
+def own_reader(path: Path, args, packaged: Path | None = None):
+    """A run's own lip reader (from its packaged model, if any), if its training taught it to
+    read (the diagram); else None."""
     if not (path / "checkpoints").is_dir():
         return None
     from selftalk.inference.loading import load_model
 
-    model = load_model(run_dir=path, checkpoint=args.checkpoint).model
     config = json.loads((path / "config.json").read_text())
-    return model.lip_reader.eval() if config["loss"]["ctc"] > 0 else None
+    if config["loss"]["ctc"] <= 0:
+        return None
+    where = {"model_dir": packaged} if packaged else {"run_dir": path}
+    return load_model(**where, checkpoint=args.checkpoint).model.lip_reader.eval()
 
 
 def summarize(values: list[float]) -> dict:
@@ -218,6 +227,13 @@ def main() -> None:
         choices=("latest", "best"),
         help="checkpoint of runs (default: the last, at the end of the schedule)",
     )
+    parser.add_argument(
+        "--ears-window",
+        nargs=2,
+        type=int,
+        metavar=("LEFT", "RIGHT"),
+        help="score runs packaged with these recognizer windows (as the bundled model ships)",
+    )
     parser.add_argument("--out", required=True, type=Path, help="output stem (.json, .md)")
     args = parser.parse_args()
     rhos = (0.001, 0.002, 0.004)
@@ -241,15 +257,27 @@ def main() -> None:
         ]
     )
     results: dict = {"data": str(args.data.name), "rho_m": list(rhos), "splits": {}}
+    results["ears_window"] = args.ears_window
     with tempfile.TemporaryDirectory() as tmp:
+        packaged = {}
+        if args.ears_window:
+            for name, dirs in systems:
+                for k, path in enumerate(dirs):
+                    if (path / "checkpoints").is_dir():
+                        out = Path(tmp) / "packaged" / f"{name}-{k}"
+                        package(path, args.checkpoint, out, args.ears_window)
+                        packaged[path] = out
         for split in args.splits:
             table = {}
             for name, dirs in systems:
                 rows = []
                 for k, path in enumerate(dirs):
                     out = Path(tmp) / split / f"{name}-{k}"
-                    predict_trained(path, args.data, split, out, args.checkpoint)
-                    rows.append(score(out, args.data, split, rhos, judge, own_reader(path, args)))
+                    predict_trained(
+                        packaged.get(path, path), args.data, split, out, args.checkpoint
+                    )
+                    own = own_reader(path, args, packaged.get(path))
+                    rows.append(score(out, args.data, split, rhos, judge, own))
                 table[name] = rows
                 print(split, name, rows, flush=True)
             for name, predict in baselines:

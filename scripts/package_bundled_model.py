@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Copy a trained SelfTalk run into the package (selftalk/assets/model/).
 
-    python scripts/package_bundled_model.py --run runs/bundled
+    python scripts/package_bundled_model.py --run runs/bundled --ears-window 16 0
 
 Weights are stored in float16 (they load as float32); the model directory also gets the
 topology (mesh.ply, templates.npz, regions/) so `selftalk animate` needs nothing else. The
 phoneme recognizer the model hears through is not copied: it ships in the hama wheel, and the
-model's config.json names it (`model.animator.ears`).
+model's config.json names it (`model.animator.ears`). ``--ears-window LEFT RIGHT`` sets the
+recognizer context the packaged model hears with (frames before and after each window; training
+may have used more): a stream waits for the right context, and computes both for every block.
 """
 
 from __future__ import annotations
@@ -30,25 +32,39 @@ def half(src: Path, dst: Path) -> int:
     return dst.stat().st_size
 
 
+def package(run: Path, checkpoint: str, out: Path, ears_window=None) -> tuple[Path, int]:
+    """Write the model of ``run``'s checkpoint to ``out``; returns its source and weight bytes."""
+    from selftalk.training.checkpoint import checkpoint_path
+    from selftalk.training.run import copy_topology
+
+    model_src = checkpoint_path(run, checkpoint) / "model"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    config = json.loads((model_src / "config.json").read_text())
+    if ears_window:
+        ears = config["model"]["animator"]["ears"]
+        ears["left_context"], ears["right_context"] = ears_window
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    size = half(model_src / "model.safetensors", out / "model.safetensors")
+    copy_topology(run, out)
+    return model_src, size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, type=Path, help="training run (best checkpoint)")
     parser.add_argument("--checkpoint", default="best", choices=("best", "latest"))
+    parser.add_argument(
+        "--ears-window",
+        nargs=2,
+        type=int,
+        metavar=("LEFT", "RIGHT"),
+        help="recognizer context frames before and after each window (default: the run's)",
+    )
+    parser.add_argument("--out", type=Path, default=ASSETS / "model", help="model directory")
     args = parser.parse_args()
-
-    from selftalk.training.checkpoint import checkpoint_path
-    from selftalk.training.run import copy_topology
-
-    model_src = checkpoint_path(args.run, args.checkpoint) / "model"
-    model_dst = ASSETS / "model"
-    shutil.rmtree(model_dst, ignore_errors=True)
-    shutil.rmtree(ASSETS / "recognizer", ignore_errors=True)  # the previous model's teacher
-    model_dst.mkdir(parents=True)
-    config = json.loads((model_src / "config.json").read_text())
-    (model_dst / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    size = half(model_src / "model.safetensors", model_dst / "model.safetensors")
-    copy_topology(args.run, model_dst)
-    print(f"packaged {model_src} into {model_dst} ({size / 1e6:.1f} MB of weights)")
+    src, size = package(args.run, args.checkpoint, args.out, args.ears_window)
+    print(f"packaged {src} into {args.out} ({size / 1e6:.1f} MB of weights)")
 
 
 if __name__ == "__main__":
