@@ -36,7 +36,7 @@ while (queue.length) {
   }
 }
 copyFileSync(join(three, 'LICENSE'), join(dist, 'vendor', 'three', 'LICENSE'));
-for (const name of ['index.html', 'player.js', 'player.css', 'live.html', 'live.js', 'capture-worklet.js']) {
+for (const name of ['index.html', 'player.js', 'player.css', 'live.html', 'live.js', 'stage.js', 'capture-worklet.js']) {
   copyFileSync(join(here, 'src', name), join(dist, name));
 }
 console.log(`built ${relative(process.cwd(), dist) || dist}: page + ${seen.size} three.js modules`);

@@ -2,54 +2,19 @@
 // Microphone: 16-bit PCM chunks go to the WebSocket /stream, ARKit frames come back and are
 // shown on a steady clock a little behind the audio. File: POST /animate?format=json, then
 // the weights play along with the audio. URL parameter autostart=1 starts the microphone.
-import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
-import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { createStage } from './stage.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const CHUNK_SECONDS = 0.02;
-
-const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
-renderer.setPixelRatio(window.devicePixelRatio);
-$('viewport').appendChild(renderer.domElement);
-const scene = new THREE.Scene();
-scene.background = new THREE.Color(0xf4f4f6);
-const camera = new THREE.PerspectiveCamera(18, 1, 0.01, 100);
-scene.add(camera);
-scene.add(new THREE.HemisphereLight(0xffffff, 0x444450, 0.9));
-const key = new THREE.DirectionalLight(0xffffff, 1.8);
-key.position.set(-0.45, 0.55, 1.0);
-camera.add(key);
-const controls = new OrbitControls(camera, renderer.domElement);
+const { renderer, scene, camera, controls, resize, frame } = createStage($('viewport'));
 
 const state = {
   mesh: null, names: [], state: 'loading', error: null,
   queue: [], delay: 0.15, startedAt: 0, received: 0, shown: -1, lateness: [], history: [],
   ws: null, audio: null, mic: null, clip: null,
 };
-
-function resize() {
-  const box = $('viewport').getBoundingClientRect();
-  renderer.setSize(box.width, box.height, false);
-  camera.aspect = box.width / Math.max(box.height, 1);
-  camera.updateProjectionMatrix();
-}
-window.addEventListener('resize', resize);
-
-function frameHead(object) {
-  const box = new THREE.Box3().setFromObject(object);
-  const size = box.getSize(new THREE.Vector3());
-  const centre = box.getCenter(new THREE.Vector3());
-  const tanY = Math.tan(THREE.MathUtils.degToRad(camera.fov / 2));
-  const distance = size.z / 2 + 1.1 * Math.max(size.x / 2 / (tanY * camera.aspect), size.y / 2 / tanY);
-  camera.position.set(centre.x, centre.y, centre.z + distance);
-  camera.near = distance / 50;
-  camera.far = distance * 50;
-  camera.updateProjectionMatrix();
-  controls.target.copy(centre);
-  controls.update();
-}
 
 function apply(names, row) {
   const dict = state.mesh.morphTargetDictionary;
@@ -66,7 +31,7 @@ async function loadHead() {
   if (!state.mesh) throw new Error('the head has no morph targets');
   scene.add(gltf.scene);
   resize();
-  frameHead(gltf.scene);
+  frame([gltf.scene], 1.1);
   state.state = 'idle';
   $('mic').disabled = false;
   $('message').textContent = '';
