@@ -134,12 +134,12 @@ class MotionStream:
         end = self.emitted
         while self._needs(end) <= self.known:
             end += 1
-        return self._emit(end, final=False)
+        return self._emit(end)
 
     def flush(self) -> np.ndarray:
         self._add(self.encoder.finish())
         total = int(self.count / AUDIO_RATE * self.fps)  # as mesh_frame_count does
-        return self._emit(total, final=True)
+        return self._emit(total)
 
     def _add(self, outputs: torch.Tensor) -> None:
         """Keep the stack's outputs (1, n, D) that are hidden frames (index >= 0)."""
@@ -149,7 +149,7 @@ class MotionStream:
             self.hidden.append(outputs[:, skip:])
 
     @torch.no_grad()
-    def _emit(self, end: int, *, final: bool) -> np.ndarray:
+    def _emit(self, end: int) -> np.ndarray:
         parts = []
         while self.emitted < end:
             stop = min(end, self.emitted + self.chunk)
