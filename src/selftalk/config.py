@@ -478,6 +478,10 @@ class TrainConfig:
     """Optimizer updates of linear warm-up."""
     grad_clip: float = 0.0
     """Clip the gradient norm to this value; 0 disables."""
+    grad_clip_by_module: bool = False
+    """Clip the animator's and the lip reader's gradients each to ``grad_clip``, instead of
+    both together: one clip lets a young reader's CTC gradients take the whole budget and
+    starve the animator (a seed of the bundled recipe stalled so)."""
     seed: int = 0
     """Seed of every random generator."""
     amp: bool = True

@@ -217,3 +217,29 @@ def test_speed_augmentation_is_refused():
 
     with pytest.raises(ConfigError, match="p_speed"):
         apply_overrides(tiny_config(), {"train": {"augment": {"p_speed": 0.5}}}).validate()
+
+
+def test_gradients_are_clipped_together_or_by_module():
+    """With one clip a large lip-reader gradient shrinks the animator's too; by module, each
+    is clipped on its own (train.grad_clip_by_module)."""
+    from selftalk.training.loop import clip_gradients
+
+    def model_with_gradients():
+        model = torch.nn.Module()
+        model.animator, model.lip_reader = torch.nn.Linear(4, 4), torch.nn.Linear(4, 4)
+        for p in model.animator.parameters():
+            p.grad = torch.full_like(p, 0.01)  # norm 0.045
+        for p in model.lip_reader.parameters():
+            p.grad = torch.full_like(p, 10.0)  # norm 44.7
+        return model
+
+    def norm(module):
+        return torch.norm(torch.stack([p.grad.norm() for p in module.parameters()])).item()
+
+    together = model_with_gradients()
+    clip_gradients(together, 1.0, by_module=False)
+    assert norm(together.animator) < 0.002  # starved: scaled by 1 / 44.7
+    apart = model_with_gradients()
+    clip_gradients(apart, 1.0, by_module=True)
+    assert norm(apart.animator) == pytest.approx(0.0447, rel=1e-3)
+    assert norm(apart.lip_reader) == pytest.approx(1.0, rel=1e-4)

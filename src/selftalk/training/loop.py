@@ -340,8 +340,8 @@ class Trainer:
         return dict(zip(keys, tensor.tolist()))
 
     def _optimizer_step(self) -> None:
-        if self.config.train.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.grad_clip)
+        train = self.config.train
+        clip_gradients(self.model, train.grad_clip, by_module=train.grad_clip_by_module)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
@@ -454,3 +454,13 @@ class Trainer:
 
             self._writer = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"))
         return self._writer
+
+
+def clip_gradients(model: torch.nn.Module, clip: float, *, by_module: bool) -> None:
+    """Clip the gradient norm of ``model`` to ``clip`` (0: leave it), or of each of its
+    top-level modules (the animator, the lip reader) separately."""
+    if clip <= 0:
+        return
+    groups = [m.parameters() for m in model.children()] if by_module else [model.parameters()]
+    for parameters in groups:
+        torch.nn.utils.clip_grad_norm_(parameters, clip)
