@@ -43,10 +43,6 @@ class EarsStream:
         self.decided = 0  # frames handed out
 
     @property
-    def contexts(self) -> tuple[int, int]:
-        return self.left, self.right
-
-    @property
     def lookahead(self) -> float:
         """Seconds of audio a frame waits for: the right context plus half a frame."""
         return (self.right + 0.5) * HOP / SAMPLE_RATE
@@ -76,7 +72,12 @@ class EarsStream:
     def _decide(self, count: int, *, final: bool) -> np.ndarray:
         first = self.decided
         log_probs = self.recognizer.window(
-            self.audio, first, count, final=final, origin=self.origin, contexts=self.contexts
+            self.audio,
+            first,
+            count,
+            final=final,
+            origin=self.origin,
+            contexts=(self.left, self.right),
         )
         extra = None
         if self.prosody:  # windows centred on 320·k: the buffer starts at frame ``origin``
@@ -116,7 +117,7 @@ class MotionStream:
         self.window = anim.attention_window * anim.decoder_layers
         self.encoder = EncoderStream(self.animator.phonetic)
         self.chunk = chunk  # mesh frames a pass, so that memory stays bounded offline too
-        self.hidden: list[torch.Tensor] = []  # (1, n, D) 50 Hz hidden states from ``origin``
+        self.hidden = self.encoder.empty()  # (1, n, D) 50 Hz hidden states from ``origin``
         self.origin = 0  # global index of the first buffered hidden frame
         self.known = -model.config.animator.lookahead  # hidden frames computed (may start < 0)
         self.count = 0  # feature frames received
@@ -146,7 +147,7 @@ class MotionStream:
         skip = max(0, -self.known)
         self.known += outputs.shape[1]
         if outputs.shape[1] > skip:
-            self.hidden.append(outputs[:, skip:])
+            self.hidden = torch.cat([self.hidden, outputs[:, skip:]], dim=1)
 
     @torch.no_grad()
     def _emit(self, end: int) -> np.ndarray:
@@ -163,13 +164,11 @@ class MotionStream:
     def _frames(self, first: int, stop: int) -> np.ndarray:
         """Mesh frames [first, stop), exact: their decoder band and interpolation reach
         inside the buffer (or the start of the stream)."""
-        hidden = torch.cat(self.hidden, dim=1) if len(self.hidden) > 1 else self.hidden[0]
-        self.hidden = [hidden]
         start_mesh = max(0, first - self.window)
         start = math.floor(start_mesh * AUDIO_RATE / self.fps + 1e-9)
         if start < self.origin:
             raise RuntimeError("the motion stream forgot hidden states it still needs")
-        hidden = hidden[:, start - self.origin :]
+        hidden = self.hidden[:, start - self.origin :]
         device = self.model.device
         length = torch.tensor([hidden.shape[1]], device=device)
         frames = torch.tensor([stop - start_mesh], device=device)
@@ -189,8 +188,8 @@ class MotionStream:
         start_mesh = max(0, self.emitted - self.window)
         keep_from = math.floor(start_mesh * AUDIO_RATE / self.fps + 1e-9)
         drop = keep_from - self.origin
-        if drop > 0 and self.hidden:
-            self.hidden = [torch.cat(self.hidden, dim=1)[:, drop:]]
+        if drop > 0:
+            self.hidden = self.hidden[:, drop:]
             self.origin = keep_from
 
 

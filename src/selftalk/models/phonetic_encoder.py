@@ -36,6 +36,17 @@ class CausalConvBlock(nn.Module):
         h = self.conv(F.pad(h, (self.left, 0))).transpose(1, 2)
         return x + self.dropout(self.proj(F.gelu(h)))
 
+    def step(self, x: torch.Tensor, past: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next frames of a stream, (1, n, D) → (1, n, D), given ``past``: the last
+        ``left`` normalised inputs (1, D, left), or None at the start (zeros, as ``forward``
+        pads). Returns the outputs and the new past. Evaluation only (no dropout)."""
+        h = self.norm(x).transpose(1, 2)
+        if past is None:
+            past = h.new_zeros(1, h.shape[1], self.left)
+        h = torch.cat([past, h], dim=2)
+        y = x + self.proj(F.gelu(_few_outputs_conv(self.conv, h)))
+        return y, h[:, :, h.shape[2] - self.left :]
+
 
 class PhoneticEncoder(nn.Module):
     """Features (B, T, F) at 50 Hz → hidden states (B, T_mesh, D) at ``fps``."""
@@ -108,26 +119,23 @@ class EncoderStream:
     def push(self, features: torch.Tensor) -> torch.Tensor:
         """(1, n, F) new input frames → (1, n, D) the stack's outputs at their positions."""
         if features.shape[1] == 0:
-            width = self.encoder.input_map.out_features
-            return features.new_zeros(1, 0, width)
+            return self.empty()
         self.last = features[:, -1:]
         x = self.encoder.input_map(features)
         for i, block in enumerate(self.encoder.blocks):
-            h = block.norm(x).transpose(1, 2)
-            past = self.past[i]
-            if past is None:
-                past = h.new_zeros(1, h.shape[1], block.left)
-            h = torch.cat([past, h], dim=2)
-            self.past[i] = h[:, :, h.shape[2] - block.left :]
-            x = x + block.proj(F.gelu(_few_outputs_conv(block.conv, h)))
+            x, self.past[i] = block.step(x, self.past[i])
         return x
 
     def finish(self) -> torch.Tensor:
         """(1, lookahead, D): the outputs that repeating the last frame gives (none if empty)."""
         if self.last is None or not self.encoder.lookahead:
-            width = self.encoder.input_map.out_features
-            return torch.zeros(1, 0, width, device=self.encoder.input_map.weight.device)
+            return self.empty()
         return self.push(self.last.expand(-1, self.encoder.lookahead, -1))
+
+    def empty(self) -> torch.Tensor:
+        """(1, 0, D): no outputs, on the encoder's device."""
+        weight = self.encoder.input_map.weight
+        return weight.new_zeros(1, 0, weight.shape[0])
 
 
 def _few_outputs_conv(conv: nn.Conv1d, h: torch.Tensor) -> torch.Tensor:
