@@ -82,7 +82,7 @@ class StreamFactory:
             context=s.context,
             lookahead=s.lookahead,
             block=s.block,
-            ears_contexts=s.ears_window,
+            ears_window=s.ears_window,
             **s.window_extra,
         )
 

@@ -43,7 +43,7 @@ def open_session(
     *,
     native: bool = True,
     block: float = 0.1,
-    ears_contexts: tuple[int, int] | None = None,
+    ears_window: tuple[int, int] | None = None,
     **window_options,
 ):
     """A stream session for ``model`` (a :class:`~selftalk.models.selftalk.SelfTalk` or any
@@ -53,7 +53,7 @@ def open_session(
     ``native``), deciding ``block`` seconds of recognizer frames at a time; otherwise a
     :class:`~selftalk.streaming.windowed.WindowedStreamSession` built with ``block`` and
     ``window_options`` (see :class:`~selftalk.streaming.windowed.WindowOptions`).
-    ``ears_contexts``: (left, right) recognizer context frames of a session of its own,
+    ``ears_window``: (left, right) recognizer context frames of a session of its own,
     instead of the model's.
     """
     factory = getattr(model, "stream_session", None)
@@ -62,10 +62,10 @@ def open_session(
 
         core = max(1, round(block * AUDIO_RATE))
         template = np.asarray(template, np.float32)
-        if ears_contexts is None:
+        if ears_window is None:
             return factory(template, core=core)
-        return factory(template, core=core, contexts=tuple(ears_contexts))
-    if ears_contexts is not None:
+        return factory(template, core=core, contexts=tuple(ears_window))
+    if ears_window is not None:
         raise ConfigError("--ears-window applies to models that hear through phonemes")
     from selftalk.streaming.windowed import WindowedStreamSession, WindowOptions
 

@@ -158,7 +158,9 @@ class Streamer:
             if self._resampler is not None:
                 samples = self._resampler.resample_chunk(samples, last=False)
             pieces.append(samples)
-        joined = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        joined = (
+            pieces[0] if len(pieces) == 1 else np.concatenate(pieces or [np.zeros(0, np.float32)])
+        )
         return self._emit(self.session.push(joined))
 
     def flush(self) -> Frames:
