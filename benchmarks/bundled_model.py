@@ -33,7 +33,7 @@ import numpy as np
 from selftalk.io import save_npy, write_json, write_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from package_bundled_model import package  # noqa: E402
+from package_bundled_model import add_ears_window, package  # noqa: E402
 
 SPLITS = ("test_voices", "test_recorded")
 
@@ -227,13 +227,7 @@ def main() -> None:
         choices=("latest", "best"),
         help="checkpoint of runs (default: the last, at the end of the schedule)",
     )
-    parser.add_argument(
-        "--ears-window",
-        nargs=2,
-        type=int,
-        metavar=("LEFT", "RIGHT"),
-        help="score runs packaged with these recognizer windows (as the bundled model ships)",
-    )
+    add_ears_window(parser, "score runs packaged with these windows (as the bundled model ships)")
     parser.add_argument("--out", required=True, type=Path, help="output stem (.json, .md)")
     args = parser.parse_args()
     rhos = (0.001, 0.002, 0.004)

@@ -50,16 +50,17 @@ def package(run: Path, checkpoint: str, out: Path, ears_window=None) -> tuple[Pa
     return model_src, size
 
 
+def add_ears_window(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--ears-window LEFT RIGHT``: the recognizer windows a run is packaged with."""
+    parser.add_argument("--ears-window", nargs=2, type=int, metavar=("LEFT", "RIGHT"), help=help)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, type=Path, help="training run (best checkpoint)")
     parser.add_argument("--checkpoint", default="best", choices=("best", "latest"))
-    parser.add_argument(
-        "--ears-window",
-        nargs=2,
-        type=int,
-        metavar=("LEFT", "RIGHT"),
-        help="recognizer context frames before and after each window (default: the run's)",
+    add_ears_window(
+        parser, "recognizer context frames before and after each window (default: the run's)"
     )
     parser.add_argument("--out", type=Path, default=ASSETS / "model", help="model directory")
     args = parser.parse_args()
