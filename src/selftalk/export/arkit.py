@@ -155,13 +155,14 @@ def solve_weights(
     # long motion would take gigabytes (10 min of a 4.5 k-vertex head: 2 GB)
     rhs = np.concatenate([_offsets(motion, s, neutral) @ a for s in _blocks(t, v)])
     scale = float(np.mean(np.diag(gram))) or 1.0
-    weights, iterations, converged, _ = _admm_box_qp(
+    solved = _admm_box_qp(
         gram,
         rhs,
         smoothing=options.smoothing * scale,
         ridge=options.regularization * scale,
         options=options,
     )
+    weights = solved.weights
     squares, largest = 0.0, 0.0
     for s in _blocks(t, v):
         residual = (weights[s] @ a.T - _offsets(motion, s, neutral)).reshape(-1, v, 3)
@@ -173,8 +174,8 @@ def solve_weights(
         names=tuple(basis.names),
         rms_error=float(np.sqrt(squares / (t * v))),
         max_error=largest,
-        iterations=iterations,
-        converged=converged,
+        iterations=solved.iterations,
+        converged=solved.converged,
     )
 
 
@@ -193,18 +194,38 @@ def _offsets(motion: np.ndarray, frames: slice, neutral: np.ndarray) -> np.ndarr
     return block.reshape(len(block), -1)
 
 
-def _admm_box_qp(gram, rhs, *, smoothing, ridge, options, previous=None, rho=None):
+@dataclass(frozen=True)
+class AdmmResult:
+    """What :func:`_admm_box_qp` ends with; ``rho`` and ``dual`` warm-start the next block."""
+
+    weights: np.ndarray  # (T, K) in [0, 1]
+    iterations: int
+    converged: bool
+    rho: float  # the final penalty
+    dual: np.ndarray  # (T, K) the final scaled dual variable
+
+
+def gram_spectrum(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (K,) and vectors (K, K) of A^T A: what every ADMM step solves with."""
+    return np.linalg.eigh(gram)
+
+
+def _admm_box_qp(
+    gram, rhs, *, smoothing, ridge, options, previous=None, rho=None, spectrum=None, start=None
+) -> AdmmResult:
     """min_W sum_t (w_t^T G w_t / 2 - b_t^T w_t) + s/2 |D W|^2 + r/2 |W|^2 s.t. 0 <= W <= 1.
 
     ``previous`` (K,): weights of the frame before the first, held fixed; the smoothing term
     then also ties the first frame to it (causal smoothing, for streams solved block by block);
-    ``rho``: the penalty to start from (the one the previous block ended with, say).
-    Returns the weights, the iterations, whether it converged, and the final penalty.
+    ``rho``: the penalty to start from (the one the previous block ended with, say);
+    ``spectrum``: :func:`gram_spectrum` of ``gram``, if already known; ``start``: (K,)
+    weights and (K,) scaled dual to start every frame from (a stream passes its last frame's:
+    consecutive frames differ little, so a block converges in a fraction of the iterations).
     """
     from scipy.fft import dct, idct
 
     t = len(rhs)
-    eig_g, q = np.linalg.eigh(gram)
+    eig_g, q = spectrum if spectrum is not None else gram_spectrum(gram)
     if previous is None:  # path Laplacian, diagonalised by the DCT-II
         eig_l = 2.0 - 2.0 * np.cos(np.pi * np.arange(t) / t)
         to_time = lambda x: dct(x, type=2, norm="ortho", axis=0)
@@ -229,8 +250,12 @@ def _admm_box_qp(gram, rhs, *, smoothing, ridge, options, previous=None, rho=Non
     def norm(x):
         return float(np.sqrt(np.sum(x * x)))
 
-    z = np.clip(solve(rhs, rho), 0.0, 1.0)
-    u = np.zeros_like(z)
+    if start is None:
+        z = np.clip(solve(rhs, rho), 0.0, 1.0)
+        u = np.zeros_like(z)
+    else:
+        z = np.repeat(np.asarray(start[0], np.float64)[None], t, axis=0)
+        u = np.repeat(np.asarray(start[1], np.float64)[None], t, axis=0)
     alpha = 1.6  # over-relaxation
     norm_b = max(np.linalg.norm(rhs) / max(eig_g.max(), 1e-12), 1e-12)
     for iteration in range(1, options.max_iterations + 1):
@@ -245,13 +270,13 @@ def _admm_box_qp(gram, rhs, *, smoothing, ridge, options, previous=None, rho=Non
         change = norm(z - z_old)  # dual residual / rho, in weight units too
         scale = max(norm(z), norm_b, 1.0)
         if primal < options.tolerance * scale and change < options.tolerance * scale:
-            return z, iteration, True, rho
+            return AdmmResult(z, iteration, True, rho, u)
         # residual balancing (Boyd et al. 2011, section 3.4.1), both residuals in weight units
         if primal > 10 * change:
             rho, u = rho * 2, u / 2
         elif change > 10 * primal:
             rho, u = rho / 2, u * 2
-    return z, options.max_iterations, False, rho
+    return AdmmResult(z, options.max_iterations, False, rho, u)
 
 
 @functools.lru_cache(maxsize=16)

@@ -2,9 +2,10 @@
 
 The objective of :func:`selftalk.export.arkit.solve_weights` with the smoothing made causal:
 each block of new frames is solved jointly, tied to the last frame already sent (held fixed),
-so no weight sent is ever revised. Only that frame's weights are kept between blocks.
-The default stopping tolerance is 1e-4 (offline: 1e-6): weights move by under 1e-3 on average
-and a block of 3 frames takes a few milliseconds.
+so no weight sent is ever revised. Only that frame's weights (and its ADMM dual and
+penalty, which warm-start the next block) are kept between blocks. The default stopping
+tolerance is 1e-4 (offline: 1e-6): weights move by under 1e-3 on average and a block of 3
+frames takes about a millisecond.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from selftalk.export.arkit import (
     SolverOptions,
     _admm_box_qp,
     bundled_basis,
+    gram_spectrum,
     to_arkit,
 )
 
@@ -47,17 +49,21 @@ class ArkitStreamSolver:
         self._a = basis.deltas.reshape(len(basis.deltas), -1).T.astype(np.float32)  # (3V, K)
         a64 = self._a.astype(np.float64)
         self._gram = a64.T @ a64
+        self._spectrum = gram_spectrum(self._gram)
         scale = float(np.mean(np.diag(self._gram))) or 1.0
         self._smoothing = self.options.smoothing * scale
         self._ridge = self.options.regularization * scale
         self._basis_names = tuple(basis.names)
         self._previous: np.ndarray | None = None  # (K,) the last frame's weights
+        self._dual: np.ndarray | None = None  # (K,) its scaled ADMM dual
         self._rho: float | None = None  # the ADMM penalty the last block ended with
+        self.iterations = 0  # ADMM iterations so far (all blocks)
 
     def spawn(self) -> ArkitStreamSolver:
         """A solver for another stream: shares this one's matrices, starts with no past."""
         other = copy.copy(self)
-        other._previous, other._rho = None, None
+        other._previous, other._dual, other._rho = None, None, None
+        other.iterations = 0
         return other
 
     @property
@@ -72,7 +78,8 @@ class ArkitStreamSolver:
             return np.zeros((0, len(ARKIT_NAMES)), np.float32)
         y = frames.reshape(len(frames), -1) - self._neutral[None]
         rhs = (y @ self._a).astype(np.float64)  # (k, K)
-        weights, _, _, self._rho = _admm_box_qp(
+        start = None if self._previous is None else (self._previous, self._dual)
+        solved = _admm_box_qp(
             self._gram,
             rhs,
             smoothing=self._smoothing,
@@ -80,7 +87,11 @@ class ArkitStreamSolver:
             options=self.options,
             previous=self._previous,
             rho=self._rho,
+            spectrum=self._spectrum,
+            start=start,
         )
-        self._previous = weights[-1].copy()
-        arkit, _ = to_arkit(weights.astype(np.float32), self._basis_names)
+        self._previous, self._dual = solved.weights[-1].copy(), solved.dual[-1].copy()
+        self._rho = solved.rho
+        self.iterations += solved.iterations
+        arkit, _ = to_arkit(solved.weights.astype(np.float32), self._basis_names)
         return arkit
