@@ -36,15 +36,23 @@ class CausalConvBlock(nn.Module):
         h = self.conv(F.pad(h, (self.left, 0))).transpose(1, 2)
         return x + self.dropout(self.proj(F.gelu(h)))
 
-    def step(self, x: torch.Tensor, past: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def tap_weight(self) -> torch.Tensor:
+        """The convolution's weight as one matrix (D_out, K·D), tap-major, for :meth:`step`."""
+        conv = self.conv
+        return conv.weight.permute(0, 2, 1).reshape(conv.out_channels, -1).detach().clone()
+
+    def step(
+        self, x: torch.Tensor, past: torch.Tensor | None, taps: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The next frames of a stream, (1, n, D) → (1, n, D), given ``past``: the last
         ``left`` normalised inputs (1, D, left), or None at the start (zeros, as ``forward``
-        pads). Returns the outputs and the new past. Evaluation only (no dropout)."""
+        pads), and ``taps``: :meth:`tap_weight`. Returns the outputs and the new past.
+        Evaluation only (no dropout)."""
         h = self.norm(x).transpose(1, 2)
         if past is None:
             past = h.new_zeros(1, h.shape[1], self.left)
         h = torch.cat([past, h], dim=2)
-        y = x + self.proj(F.gelu(_few_outputs_conv(self.conv, h)))
+        y = x + self.proj(F.gelu(_few_outputs_conv(self.conv, h, taps)))
         return y, h[:, :, h.shape[2] - self.left :]
 
 
@@ -113,6 +121,8 @@ class EncoderStream:
     def __init__(self, encoder: PhoneticEncoder):
         self.encoder = encoder
         self.past: list[torch.Tensor | None] = [None] * len(encoder.blocks)
+        # reshaped once a stream: copying 330 k weights a block a pass cost 4 % of a stream
+        self.taps = [block.tap_weight() for block in encoder.blocks]
         self.last: torch.Tensor | None = None  # the latest input frame (1, 1, F)
 
     @torch.no_grad()
@@ -123,7 +133,7 @@ class EncoderStream:
         self.last = features[:, -1:]
         x = self.encoder.input_map(features)
         for i, block in enumerate(self.encoder.blocks):
-            x, self.past[i] = block.step(x, self.past[i])
+            x, self.past[i] = block.step(x, self.past[i], self.taps[i])
         return x
 
     def finish(self) -> torch.Tensor:
@@ -138,8 +148,9 @@ class EncoderStream:
         return weight.new_zeros(1, 0, weight.shape[0])
 
 
-def _few_outputs_conv(conv: nn.Conv1d, h: torch.Tensor) -> torch.Tensor:
-    """``conv(h).transpose(1, 2)`` for (1, C, T) ``h``: (1, T_out, C_out).
+def _few_outputs_conv(conv: nn.Conv1d, h: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+    """``conv(h).transpose(1, 2)`` for (1, C, T) ``h``: (1, T_out, C_out); ``taps``: the
+    weight as (C_out, K·C), tap-major (:meth:`CausalConvBlock.tap_weight`).
 
     A stream's pass asks a few outputs of each convolution, where ``nn.Conv1d`` costs about
     1 ms whatever the length (benchmarks/bench_stream.py); gathering the dilated taps into one
@@ -148,12 +159,11 @@ def _few_outputs_conv(conv: nn.Conv1d, h: torch.Tensor) -> torch.Tensor:
     n = h.shape[2] - (kernel - 1) * dilation
     if n > 16:
         return conv(h).transpose(1, 2)
-    taps = torch.arange(n, device=h.device)[:, None] + dilation * torch.arange(
+    index = torch.arange(n, device=h.device)[:, None] + dilation * torch.arange(
         kernel, device=h.device
     )
-    columns = h[0][:, taps].permute(1, 2, 0).reshape(n, -1)  # (n, K·C): tap-major
-    weight = conv.weight.permute(0, 2, 1).reshape(conv.out_channels, -1)  # (C_out, K·C)
-    return torch.addmm(conv.bias, columns, weight.T)[None]
+    columns = h[0][:, index].permute(1, 2, 0).reshape(n, -1)  # (n, K·C): tap-major
+    return torch.addmm(conv.bias, columns, taps.T)[None]
 
 
 def resample_to_mesh(
