@@ -13,6 +13,7 @@ The two are permutations of each other; :func:`reorder` converts weights between
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -87,6 +88,7 @@ def reorder(weights: np.ndarray, source: Sequence[str], target: Sequence[str]) -
     return np.asarray(weights)[..., permutation(source, target)]
 
 
+@functools.lru_cache(maxsize=1024)  # a stream matches the same names every pass
 def name_key(name: str) -> str:
     """Name → matching key: ``eyeBlink_L``, ``EyeBlinkLeft`` and ``eyeblinkleft`` agree."""
     name = re.sub(r"[_.\s-]?([LR])$", lambda m: "Left" if m.group(1) == "L" else "Right", name)
