@@ -97,6 +97,25 @@ def test_cores_ready_together_share_one_window(speech):
     assert behind.shape == paced.shape
 
 
+@pytest.mark.parametrize("phase", [1, 3])
+def test_a_phase_shifts_the_cores_by_whole_frames(speech, phase):
+    """A server staggers its streams: with ``phase`` p the first core is p frames short, and
+    every later one ends where (frame + p) % core == 0; the motion stays the same length."""
+    model = random_model()
+    template = np.zeros((64, 3), np.float32)
+    calls = []
+    window = model.ears.window
+    model.ears.window = lambda *a, **k: calls.append((a[1], a[2])) or window(*a, **k)
+    shifted = model.stream_session(template, core=5, phase=phase)
+    out = [shifted.push(speech[i : i + 320]) for i in range(0, 16_000, 320)]
+    paced = np.concatenate([*out, shifted.flush()])
+    assert calls[0] == (0, 5 - phase)
+    assert all((first + phase) % 5 == 0 and count == 5 for first, count in calls[1:-1])
+    assert paced.shape == stream(model, speech[:16_000], template, 320, core=5).shape
+    with pytest.raises(ValueError, match="phase"):
+        model.stream_session(template, core=5, phase=5)
+
+
 def test_buffers_stay_bounded(speech):
     model = random_model()
     session = model.stream_session(np.zeros((64, 3), np.float32), core=10)

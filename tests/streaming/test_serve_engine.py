@@ -45,7 +45,7 @@ class FakeFactory:
         self.kwargs = kwargs
         self.made: list[weakref.ref] = []
 
-    def streamer(self, *, rate, keep_vertices):
+    def streamer(self, *, rate, keep_vertices, offset=0.0):
         streamer = FakeStreamer(**self.kwargs)
         self.made.append(weakref.ref(streamer))
         return streamer
@@ -95,3 +95,38 @@ def test_a_finished_stream_is_freed_without_the_cycle_collector(how):
     finally:
         gc.enable()
     assert factory.made and not alive
+
+
+def test_streams_that_start_together_are_staggered():
+    """Four streams opened at once get passes spread over the block (on 2 cores, streams
+    whose passes coincide wait for one another); a factory without phases gets offset 0."""
+
+    class StaggeringFactory(FakeFactory):
+        offset_step = 0.02
+
+        class settings:
+            block = 0.1
+
+        def streamer(self, *, rate, keep_vertices, offset=0.0):
+            self.offsets.append(offset)
+            return super().streamer(rate=rate, keep_vertices=keep_vertices)
+
+    async def open_four(factory):
+        engine = Engine(factory, EngineLimits(workers=1))
+        streams = [engine.open(16_000) for _ in range(4)]
+        slots = [s.slot for s in streams]
+        for s in streams:
+            s.cancel()
+        engine.executor.shutdown(wait=True)
+        return slots
+
+    staggering = StaggeringFactory()
+    staggering.offsets = []
+    slots = asyncio.run(open_four(staggering))
+    assert len(set(staggering.offsets)) == 4
+    assert all(round(o / 0.02, 6).is_integer() and 0 <= o < 0.1 for o in staggering.offsets)
+    gaps = [abs(a - b) % 0.1 for i, a in enumerate(slots) for b in slots[i + 1 :]]
+    assert min(min(g, 0.1 - g) for g in gaps) >= 0.02 - 1e-3
+
+    plain = FakeFactory()
+    assert asyncio.run(open_four(plain)) == [None] * 4

@@ -31,13 +31,23 @@ from selftalk.models.prosody import HOP, frame_count, prosody_features
 class EarsStream:
     """Samples in, phonetic features (k, F) out, ``core`` frames at a time."""
 
-    def __init__(self, model, *, core: int | None = None, contexts: tuple[int, int] | None = None):
+    def __init__(
+        self,
+        model,
+        *,
+        core: int | None = None,
+        contexts: tuple[int, int] | None = None,
+        phase: int = 0,
+    ):
         self.recognizer = model.ears
         self.prosody = model.config.animator.prosody
         config = self.recognizer.config
         self.core = core or config.core
-        self.batch = config.core  # most frames one window decides
+        self.batch = max(self.core, config.core)  # most frames one window decides
         self.left, self.right = contexts or (config.left_context, config.right_context)
+        if not 0 <= phase < self.core:
+            raise ValueError(f"phase must lie in [0, {self.core}), got {phase}")
+        self.phase = phase  # cores end where (frame index + phase) % core == 0
         self.audio = np.zeros(0, np.float32)  # samples from frame ``origin``'s centre on
         self.origin = 0
         self.decided = 0  # frames handed out
@@ -54,13 +64,17 @@ class EarsStream:
         once, so a loaded server spends less per second of audio just when it falls behind."""
         self.audio = np.concatenate([self.audio, np.asarray(samples, np.float32).reshape(-1)])
         out = []
-        while True:  # frames known: origin + len // 320 + 1; a core needs ``right`` more after it
-            ready = self.origin + len(self.audio) // HOP - self.right - self.decided
-            if ready < self.core:
-                break
-            count = min(ready - ready % self.core, max(self.core, self.batch))
+        while (count := self._ready()) > 0:
             out.append(self._decide(count, final=False))
         return self._stack(out)
+
+    def _ready(self) -> int:
+        """Frames the next window decides: up to the last core boundary whose right context
+        has arrived, at most ``batch`` frames on; 0 if no core is whole yet."""
+        known = self.origin + len(self.audio) // HOP - self.right  # frames with their context
+        end = min(known, self.decided + self.batch)
+        end -= (end + self.phase) % self.core
+        return max(0, end - self.decided)
 
     def flush(self) -> np.ndarray:
         total = self.origin + frame_count(len(self.audio))
@@ -200,8 +214,12 @@ class PhonemeStreamSession:
     ``core``: recognizer frames decided per window (default: the offline core; smaller
     lowers the latency and costs more recognizer calls); ``contexts``: the recognizer's
     (left, right) context frames instead of the model's (more: closer to offline, more cost;
-    right context adds to the latency).
+    right context adds to the latency); ``phase``: the first core is this many frames short,
+    so that this stream's passes fall between those of streams that started with it.
     """
+
+    #: seconds of one step of ``phase``: a recognizer frame
+    phase_step = 1 / AUDIO_RATE
 
     def __init__(
         self,
@@ -210,10 +228,11 @@ class PhonemeStreamSession:
         *,
         core: int | None = None,
         contexts: tuple[int, int] | None = None,
+        phase: int = 0,
     ):
         if not model.animator.hears_phonemes:
             raise ValueError("a phoneme stream session needs an animator that hears phonemes")
-        self.ears = EarsStream(model, core=core, contexts=contexts)
+        self.ears = EarsStream(model, core=core, contexts=contexts, phase=phase)
         self.motion = MotionStream(model, template)
         self.fps = model.config.fps
         anim = model.config.animator

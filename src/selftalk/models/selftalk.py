@@ -85,15 +85,18 @@ class SelfTalk(nn.Module):
         others stream through :mod:`selftalk.streaming.windowed`)."""
         return self.animator.hears_phonemes
 
-    def stream_session(self, template: np.ndarray, *, core: int | None = None, contexts=None):
+    def stream_session(
+        self, template: np.ndarray, *, core: int | None = None, contexts=None, phase: int = 0
+    ):
         """A stream of 16 kHz samples → mesh frames (``push``/``flush``), for an animator that
         hears phonemes (:class:`~selftalk.inference.phonetic_stream.PhonemeStreamSession`);
         ``core``: recognizer frames decided at a time (smaller: less latency, more cost);
-        ``contexts``: the recognizer's (left, right) context frames, if not the config's."""
+        ``contexts``: the recognizer's (left, right) context frames, if not the config's;
+        ``phase``: recognizer frames the first core is short by (staggers streams' passes)."""
         from selftalk.inference.phonetic_stream import PhonemeStreamSession
 
         self.eval()
-        return PhonemeStreamSession(self, template, core=core, contexts=contexts)
+        return PhonemeStreamSession(self, template, core=core, contexts=contexts, phase=phase)
 
     @torch.no_grad()
     def predict(self, audio: torch.Tensor, template: torch.Tensor) -> torch.Tensor:

@@ -58,7 +58,10 @@ class StreamFactory:
         self.basis = self._basis() if self.settings.weights else None
         self.fps = float(loaded.model.config.fps)
         self._solver = None  # the prototype every stream's solver shares matrices with
-        self.lookahead = float(self.session().lookahead)
+        probe = self.session()
+        self.lookahead = float(probe.lookahead)
+        # how finely a stream's passes can be staggered (None: a session without phases)
+        self.offset_step: float | None = getattr(probe, "phase_step", None)
 
     def _basis(self):
         from selftalk.export.arkit import bundled_basis, load_basis
@@ -71,7 +74,9 @@ class StreamFactory:
             )
         return basis
 
-    def session(self):
+    def session(self, offset: float = 0.0):
+        """A new stream session; ``offset``: seconds its blocks start early (see
+        :func:`~selftalk.streaming.session.open_session`)."""
         from selftalk.streaming.session import open_session
 
         s = self.settings
@@ -83,6 +88,7 @@ class StreamFactory:
             lookahead=s.lookahead,
             block=s.block,
             ears_window=s.ears_window,
+            offset=offset,
             **s.window_extra,
         )
 
@@ -96,13 +102,21 @@ class StreamFactory:
             self._solver = ArkitStreamSolver(self.basis, neutral=self.template)
         return self._solver.spawn()
 
-    def streamer(self, *, rate: int = SAMPLE_RATE, clock=None, keep_vertices: bool = True):
-        """A new stream at ``rate`` Hz (:class:`~selftalk.streaming.streamer.Streamer`)."""
+    def streamer(
+        self,
+        *,
+        rate: int = SAMPLE_RATE,
+        clock=None,
+        keep_vertices: bool = True,
+        offset: float = 0.0,
+    ):
+        """A new stream at ``rate`` Hz (:class:`~selftalk.streaming.streamer.Streamer`) whose
+        blocks start ``offset`` seconds early."""
         from selftalk.streaming.streamer import Streamer
 
         kwargs = {} if clock is None else {"clock": clock}
         return Streamer(
-            self.session(),
+            self.session(offset),
             rate=rate,
             solver=self.solver(),
             keep_vertices=keep_vertices,

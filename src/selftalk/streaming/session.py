@@ -44,6 +44,7 @@ def open_session(
     native: bool = True,
     block: float = 0.1,
     ears_window: tuple[int, int] | None = None,
+    offset: float = 0.0,
     **window_options,
 ):
     """A stream session for ``model`` (a :class:`~selftalk.models.selftalk.SelfTalk` or any
@@ -54,7 +55,9 @@ def open_session(
     :class:`~selftalk.streaming.windowed.WindowedStreamSession` built with ``block`` and
     ``window_options`` (see :class:`~selftalk.streaming.windowed.WindowOptions`).
     ``ears_window``: (left, right) recognizer context frames of a session of its own,
-    instead of the model's.
+    instead of the model's. ``offset``: seconds by which the blocks of a session of its own
+    start early (its first block is that much shorter; a server staggers its streams' passes
+    with it); the windowed session ignores it.
     """
     factory = getattr(model, "stream_session", None)
     if native and callable(factory) and getattr(model, "streams_natively", True):
@@ -62,9 +65,12 @@ def open_session(
 
         core = max(1, round(block * AUDIO_RATE))
         template = np.asarray(template, np.float32)
-        if ears_window is None:
-            return factory(template, core=core)
-        return factory(template, core=core, contexts=tuple(ears_window))
+        options = {}
+        if ears_window is not None:
+            options["contexts"] = tuple(ears_window)
+        if phase := round(offset * AUDIO_RATE) % core:
+            options["phase"] = phase
+        return factory(template, core=core, **options)
     if ears_window is not None:
         raise ConfigError("--ears-window applies to models that hear through phonemes")
     from selftalk.streaming.windowed import WindowedStreamSession, WindowOptions
