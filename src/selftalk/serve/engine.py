@@ -81,8 +81,9 @@ class Engine:
             self.counts["refused"] += 1
             raise Busy(f"the server is serving its maximum of {self.limits.max_streams} streams")
         offset, slot = self._stagger(time.monotonic())
+        # may raise StreamError (a sample rate the factory cannot take)
         streamer = self.factory.streamer(rate=rate, keep_vertices=False, offset=offset)
-        stream = LiveStream(self, streamer)  # (the factory may raise StreamError)
+        stream = LiveStream(self, streamer)
         stream.slot = slot
         self.streams.add(stream)
         self.counts["streams"] += 1
