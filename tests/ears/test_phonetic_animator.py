@@ -65,6 +65,25 @@ def test_the_encoder_fed_piece_by_piece_equals_one_pass(piece):
     torch.testing.assert_close(outputs[:, encoder.lookahead :], whole, atol=1e-5, rtol=0)
 
 
+def test_streams_share_the_reshaped_convolutions_until_the_weights_change():
+    """Every stream of one model reads the same reshaped weights (no 8 MB copy a stream); a
+    weight changed in place (an optimiser step, a load) is seen by the next stream."""
+    from selftalk.models.phonetic_encoder import EncoderStream
+
+    encoder = random_model().animator.phonetic
+    first, second = EncoderStream(encoder), EncoderStream(encoder)
+    assert all(a is b for a, b in zip(first.taps, second.taps))
+    x = features(20)[None]
+    with torch.no_grad():
+        encoder.blocks[0].conv.weight.mul_(2.0)
+        after = EncoderStream(encoder)
+        streamed = torch.cat([after.push(x), after.finish()], dim=1)
+    assert after.taps[0] is not first.taps[0]
+    torch.testing.assert_close(
+        streamed[:, encoder.lookahead :], encoder.encode(x, torch.tensor([20])), atol=1e-5, rtol=0
+    )
+
+
 def test_basis_losses_equal_vertex_losses():
     model = random_model()
     basis = model.animator.basis

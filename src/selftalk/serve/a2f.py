@@ -52,7 +52,7 @@ class A2FController(services.A2FControllerServiceServicer):
 
     async def ProcessAudioStream(self, request_iterator, context):  # noqa: N802 - gRPC name
         requests = request_iterator.__aiter__()
-        stream = feeder = None
+        stream = feeder = echo = None
         try:
             first = await _next(requests, context, self.engine.limits.idle_seconds)
             if first is None:
@@ -101,6 +101,9 @@ class A2FController(services.A2FControllerServiceServicer):
                 feeder.cancel()
             if stream is not None:
                 stream.cancel()
+            # an exception's traceback may keep this frame (a vanished client's cancellation,
+            # an abort): it must not keep the stream's state and audio
+            stream = feeder = echo = None
 
     async def _feed(self, requests, stream, echo, context) -> None:
         """Read chunks until end of audio; a bad one ends the stream with its error."""

@@ -126,6 +126,8 @@ async def stream_socket(request: web.Request) -> web.WebSocketResponse:
             stream.cancel()
         if sender is not None and not sender.done():
             sender.cancel()
+        # an exception's traceback may keep this frame: it must not keep the stream's state
+        stream = sender = None
     return ws
 
 
