@@ -312,7 +312,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=12.0, help="audio per stream")
     parser.add_argument("--only", choices=("latency", "capacity", "load"))
     parser.add_argument("--max-clients", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=30, help="load-test rounds")
     parser.add_argument("--block", type=float, default=0.1, help="seconds a pass decides")
     parser.add_argument("--ears-window", nargs=2, type=int, metavar=("LEFT", "RIGHT"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/stream.json")
