@@ -214,6 +214,17 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+#: baseline key → (system name, its predictor's maker)
+BASELINES = {
+    "hama": ("lipsync --recognize-phones (hama)", lambda: predict_lipsync("hama")),
+    "pocketsphinx": (
+        "lipsync --recognize-phones (pocketsphinx)",
+        lambda: predict_lipsync("pocketsphinx"),
+    ),
+    "static": ("static template", lambda: predict_static),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path)
@@ -221,6 +232,13 @@ def main() -> None:
     parser.add_argument("--judge", type=Path, help="lip reader from benchmarks/lip_reading.py")
     parser.add_argument("--splits", nargs="+", default=list(SPLITS))
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument(
+        "--baselines",
+        nargs="+",
+        choices=tuple(BASELINES),
+        default=list(BASELINES),
+        help="which baselines to score (default: all)",
+    )
     parser.add_argument(
         "--checkpoint",
         default="latest",
@@ -241,15 +259,8 @@ def main() -> None:
     for spec in args.system:
         name, _, dirs = spec.partition("=")
         systems.append((name, [Path(d) for d in dirs.split(",")]))
-    baselines = (
-        []
-        if args.no_baselines
-        else [
-            ("lipsync --recognize-phones (hama)", predict_lipsync("hama")),
-            ("lipsync --recognize-phones (pocketsphinx)", predict_lipsync("pocketsphinx")),
-            ("static template", predict_static),
-        ]
-    )
+    chosen = [] if args.no_baselines else args.baselines
+    baselines = [(BASELINES[key][0], BASELINES[key][1]()) for key in chosen]
     results: dict = {"data": str(args.data.name), "rho_m": list(rhos), "splits": {}}
     results["ears_window"] = args.ears_window
     with tempfile.TemporaryDirectory() as tmp:
