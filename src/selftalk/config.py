@@ -786,6 +786,8 @@ def phonemes() -> SelfTalkConfig:
             scheduler="cosine",
             warmup_steps=200,
             grad_clip=1.0,  # without it, one run of three diverged in its first epoch
+            # one clip over animator and reader let a seed stall (docs/training.md)
+            grad_clip_by_module=True,
             augment=robust_augmentation(),
             stream_core=5,
         ),

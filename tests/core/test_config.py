@@ -114,3 +114,17 @@ def test_tuples_survive_overrides():
     config = apply_overrides(preset("tiny"), {"recognizer": {"conv_stride": [5, 8, 8]}})
     assert config.recognizer.conv_stride == (5, 8, 8)
     assert dataclasses.is_dataclass(config.recognizer)
+
+
+def test_the_phonemes_preset_clips_each_module_and_the_bundled_recipe_pins_one_clip():
+    """New diagram runs clip the animator and the reader each on its own (one clip let a seed
+    stall); configs/bundled.yaml keeps the one clip the bundled weights were trained with."""
+    from pathlib import Path
+
+    from selftalk.config import load_overrides
+
+    assert preset("phonemes").train.grad_clip_by_module
+    root = Path(__file__).resolve().parents[2]
+    bundled = apply_overrides(preset("phonemes"), load_overrides(root / "configs/bundled.yaml"))
+    assert not bundled.train.grad_clip_by_module
+    assert dataclasses.replace(bundled.train, grad_clip_by_module=True) == preset("phonemes").train
