@@ -57,13 +57,11 @@ class ArkitStreamSolver:
         self._previous: np.ndarray | None = None  # (K,) the last frame's weights
         self._dual: np.ndarray | None = None  # (K,) its scaled ADMM dual
         self._rho: float | None = None  # the ADMM penalty the last block ended with
-        self.iterations = 0  # ADMM iterations so far (all blocks)
 
     def spawn(self) -> ArkitStreamSolver:
         """A solver for another stream: shares this one's matrices, starts with no past."""
         other = copy.copy(self)
         other._previous, other._dual, other._rho = None, None, None
-        other.iterations = 0
         return other
 
     @property
@@ -92,6 +90,5 @@ class ArkitStreamSolver:
         )
         self._previous, self._dual = solved.weights[-1].copy(), solved.dual[-1].copy()
         self._rho = solved.rho
-        self.iterations += solved.iterations
         arkit, _ = to_arkit(solved.weights.astype(np.float32), self._basis_names)
         return arkit
