@@ -14,7 +14,7 @@ const { renderer, scene, camera, controls, resize, frame } = createStage($('view
 
 const state = {
   model: null, mixer: null, duration: 0, audio: null,
-  playing: false, clockStart: 0, clockOffset: 0, time: 0, ready: false, error: null,
+  playing: false, audioStarting: false, clockStart: 0, clockOffset: 0, time: 0, ready: false, error: null,
 };
 
 async function animatedObjects(gltf, animation) {
@@ -68,6 +68,7 @@ async function load(glbUrl, audioUrl) {
 
 function now() {
   if (!state.playing) return state.time;
+  if (state.audioStarting) return state.clockOffset; // hold the face until the sound starts
   const audio = state.audio;
   if (audio && !audio.paused && audio.readyState >= 2) return audio.currentTime;
   return state.clockOffset + (performance.now() - state.clockStart) / 1000;
@@ -82,10 +83,14 @@ async function play() {
   $('play').textContent = 'Pause';
   if (state.audio) {
     state.audio.currentTime = state.time;
+    state.audioStarting = true;
     try {
       await state.audio.play();
     } catch (error) { // autoplay blocked or no audio device: the wall clock keeps time
-      $('message').textContent = 'Audio blocked by the browser: press Play for sound.';
+      if (state.playing) $('message').textContent = 'Audio blocked by the browser: press Play for sound.';
+    } finally {
+      state.audioStarting = false;
+      state.clockStart = performance.now(); // the wall clock starts where the sound did
     }
   }
 }

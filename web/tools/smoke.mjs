@@ -1,5 +1,8 @@
 // Play a .glb in the built page in headless Chromium and screenshot the canvas twice.
-// Usage: node tools/smoke.mjs --glb FILE.glb --out DIR [--chromium PATH] [--gap MS]
+// Usage: node tools/smoke.mjs --glb FILE.glb --out DIR [--chromium PATH] [--gap MS] [--at A,B]
+// Reads the player's clock twice, GAP ms apart, while it plays; then pauses it at A and at B
+// seconds (default 1,1.25) and screenshots the canvas at each, so the two pictures show known
+// moments of the clip however slowly the screenshots are taken.
 // Writes DIR/first.png, DIR/second.png and prints {t1, t2, duration, errors} as JSON.
 import { createServer } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -13,6 +16,7 @@ const args = Object.fromEntries(
 const glb = resolve(args.glb);
 const out = resolve(args.out);
 const gap = Number(args.gap || 800);
+const [atFirst, atSecond] = (args.at || '1,1.25').split(',').map(Number);
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 if (!existsSync(join(dist, 'index.html'))) throw new Error('web/dist is missing: run `npm run build`');
 
@@ -53,9 +57,16 @@ try {
   await page.waitForFunction(() => window.player.time() > 0.1, null, { timeout: 30000 });
   const canvas = page.locator('#viewport canvas');
   const t1 = await page.evaluate(() => window.player.time());
-  await canvas.screenshot({ path: join(out, 'first.png') });
   await page.waitForTimeout(gap);
   const t2 = await page.evaluate(() => window.player.time());
+  const showAt = (t) => page.evaluate((at) => {
+    window.player.pause();
+    window.player.seek(at);
+    return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  }, t);
+  await showAt(atFirst);
+  await canvas.screenshot({ path: join(out, 'first.png') });
+  await showAt(atSecond);
   await canvas.screenshot({ path: join(out, 'second.png') });
   const duration = await page.evaluate(() => window.player.duration);
   result = { t1, t2, duration, errors };
