@@ -13,7 +13,7 @@ import contextlib
 import errno
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,16 +40,20 @@ def make_folders(path: str | Path) -> list[Path]:
     created: list[Path] = []
     try:
         for folder in reversed(missing):
+            # recorded before it exists: a signal landing just after mkdir still removes it
+            created.append(folder)
             try:
                 folder.mkdir()
             except FileExistsError:
+                created.pop()
                 if not folder.is_dir():
                     raise
-                continue  # made meanwhile by another process
-            created.append(folder)
     except OSError as error:
         remove_empty_folders(created)
         raise OutputError(path, os_problem(error)) from None
+    except BaseException:
+        remove_empty_folders(created)
+        raise
     return created
 
 
@@ -58,8 +62,10 @@ def remove_empty_folders(folders: list[Path]) -> None:
     for folder in reversed(folders):
         try:
             folder.rmdir()
+        except FileNotFoundError:
+            continue  # never made (interrupted first) or already removed
         except OSError:
-            return  # not empty (someone wrote there) or already gone: keep the rest
+            return  # not empty (someone wrote there): keep it and the folders around it
 
 
 @contextlib.contextmanager
@@ -87,17 +93,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     if path.is_dir():
         raise OutputError(path, "is a folder, not a file")
     with output_folder(path.parent):
+        # The name is chosen before the file exists, and the file is made inside the try: a
+        # signal landing just after the creation still removes it.
+        tmp_path: Path | None = (
+            path.parent / f".{path.stem}.{secrets.token_hex(8)}.tmp{path.suffix}"
+        )
         try:
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
-            )
-        except OSError as error:
-            raise OutputError(path, os_problem(error)) from None
-        os.close(fd)
-        tmp_path = Path(tmp)
-        try:
-            # mkstemp makes owner-only files; outputs get the usual mode
-            os.chmod(tmp, 0o666 & ~_umask())
+            try:  # exclusive; 0o666 with the umask applied, the usual mode of an output
+                os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            except FileExistsError:
+                tmp_path = None  # someone else's file (64 random bits: practically never)
+                raise OutputError(path, "its temporary name is in use; try again") from None
             yield tmp_path
             os.replace(tmp_path, path)
         except OSError as error:
@@ -105,7 +111,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                 raise OutputError(path, os_problem(error)) from None
             raise
         finally:
-            tmp_path.unlink(missing_ok=True)
+            if tmp_path is not None:
+                with contextlib.suppress(OSError):
+                    tmp_path.unlink(missing_ok=True)
 
 
 def _about_output(error: OSError, tmp: Path, path: Path) -> bool:
@@ -113,12 +121,6 @@ def _about_output(error: OSError, tmp: Path, path: Path) -> bool:
         return True
     names = {str(n) for n in (error.filename, error.filename2) if n is not None}
     return not names or bool(names & {str(tmp), str(path), os.fspath(tmp)})
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
