@@ -263,14 +263,15 @@ def main() -> None:
     baselines = [(BASELINES[key][0], BASELINES[key][1]()) for key in chosen]
     results: dict = {"data": str(args.data.name), "rho_m": list(rhos), "splits": {}}
     results["ears_window"] = args.ears_window
+    results["smoothing"] = args.smoothing
     with tempfile.TemporaryDirectory() as tmp:
         packaged = {}
-        if args.ears_window:
+        if args.ears_window or args.smoothing:
             for name, dirs in systems:
                 for k, path in enumerate(dirs):
                     if (path / "checkpoints").is_dir():
                         out = Path(tmp) / "packaged" / f"{name}-{k}"
-                        package(path, args.checkpoint, out, args.ears_window)
+                        package(path, args.checkpoint, out, args.ears_window, args.smoothing)
                         packaged[path] = out
         for split in args.splits:
             table = {}

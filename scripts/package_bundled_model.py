@@ -9,6 +9,8 @@ phoneme recognizer the model hears through is not copied: it ships in the hama w
 model's config.json names it (`model.animator.ears`). ``--ears-window LEFT RIGHT`` sets the
 recognizer context the packaged model hears with (frames before and after each window; training
 may have used more): a stream waits for the right context, and computes both for every block.
+``--smoothing TAPS`` sets the output low-pass the packaged model animates with
+(``model.animator.smoothing``; chosen on held-out data, training does not use it).
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ def half(src: Path, dst: Path) -> int:
     return dst.stat().st_size
 
 
-def package(run: Path, checkpoint: str, out: Path, ears_window=None) -> tuple[Path, int]:
+def package(
+    run: Path, checkpoint: str, out: Path, ears_window=None, smoothing: int | None = None
+) -> tuple[Path, int]:
     """Write the model of ``run``'s checkpoint to ``out``; returns its source and weight bytes."""
     from selftalk.training.checkpoint import checkpoint_path
     from selftalk.training.run import copy_topology
@@ -44,6 +48,8 @@ def package(run: Path, checkpoint: str, out: Path, ears_window=None) -> tuple[Pa
     if ears_window:
         ears = config["model"]["animator"]["ears"]
         ears["left_context"], ears["right_context"] = ears_window
+    if smoothing is not None:
+        config["model"]["animator"]["smoothing"] = smoothing
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     size = half(model_src / "model.safetensors", out / "model.safetensors")
     copy_topology(run, out)
@@ -51,8 +57,15 @@ def package(run: Path, checkpoint: str, out: Path, ears_window=None) -> tuple[Pa
 
 
 def add_ears_window(parser: argparse.ArgumentParser, help: str) -> None:
-    """``--ears-window LEFT RIGHT``: the recognizer windows a run is packaged with."""
+    """``--ears-window LEFT RIGHT``: the recognizer windows a run is packaged with;
+    ``--smoothing TAPS``: the output low-pass it animates with."""
     parser.add_argument("--ears-window", nargs=2, type=int, metavar=("LEFT", "RIGHT"), help=help)
+    parser.add_argument(
+        "--smoothing",
+        type=int,
+        metavar="TAPS",
+        help="binomial low-pass taps over output frames (odd; default: the run's, 1 = none)",
+    )
 
 
 def main() -> None:
@@ -64,7 +77,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=ASSETS / "model", help="model directory")
     args = parser.parse_args()
-    src, size = package(args.run, args.checkpoint, args.out, args.ears_window)
+    src, size = package(args.run, args.checkpoint, args.out, args.ears_window, args.smoothing)
     print(f"packaged {src} into {args.out} ({size / 1e6:.1f} MB of weights)")
 
 

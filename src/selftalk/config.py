@@ -269,6 +269,11 @@ class AnimatorConfig:
     """Feed-forward width of the decoder."""
     decoder_dropout: float = 0.1
     """Dropout inside the decoder."""
+    smoothing: int = 1
+    """Taps (odd) of a binomial low-pass over the output frames at inference, offline and
+    streamed alike (1: none; 3: ``[1, 2, 1] / 4``, one frame of look-ahead). Training does
+    not use it: it is chosen for trained weights on held-out data
+    (:mod:`selftalk.models.smoothing`)."""
 
     def validate(self, path: str = "animator") -> None:
         _choice(path, self, "input", ("waveform", "phonemes"))
@@ -280,6 +285,8 @@ class AnimatorConfig:
         for name in ("lookahead", "attention_window"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{path}.{name} must be >= 0, got {getattr(self, name)}")
+        if not 1 <= self.smoothing <= 15 or self.smoothing % 2 == 0:
+            raise ConfigError(f"{path}.smoothing must be odd, 1 to 15, got {self.smoothing}")
         if self.feature_dim % self.decoder_heads:
             raise ConfigError(
                 f"{path}.feature_dim ({self.feature_dim}) must be divisible by "

@@ -125,3 +125,36 @@ def test_buffers_stay_bounded(speech):
             session.push(speech[i : i + 320])
         sizes.append((len(session.ears.audio), session.motion.hidden.shape[1]))
     assert sizes[-1][0] <= sizes[1][0] + 320 * 12 and sizes[-1][1] <= sizes[1][1] + 12
+
+
+def test_a_smoothing_model_streams_its_offline_motion(speech):
+    """``animator.smoothing`` low-passes offline motion, and a stream gives the same frames
+    one frame later."""
+    from conftest import random_phoneme_model
+    from scipy.ndimage import convolve1d
+
+    from selftalk.inference.predict import predict_motion
+    from selftalk.models.smoothing import binomial_kernel
+    from selftalk.streaming import open_session
+
+    rough, smooth = random_phoneme_model(), random_phoneme_model(smoothing=3)
+    template = np.random.default_rng(0).normal(0, 0.01, (64, 3)).astype(np.float32)
+    raw = predict_motion(rough, speech, template)
+    offline = predict_motion(smooth, speech, template)
+    filtered = convolve1d(raw, binomial_kernel(3), axis=0, mode="nearest")
+    np.testing.assert_allclose(offline, filtered, atol=1e-5)
+    assert np.abs(offline - raw).max() > 1e-3  # the filter did something
+    block = smooth.config.animator.ears.core / 50  # the offline windows: the same hearing
+    session = open_session(smooth, template, block=block)
+    assert session.lookahead == pytest.approx(
+        open_session(rough, template, block=block).lookahead + 1 / smooth.config.fps
+    )
+    parts = [session.push(speech[i : i + 777]) for i in range(0, len(speech), 777)]
+    streamed = np.concatenate([*parts, session.flush()])
+    np.testing.assert_allclose(streamed, offline, atol=1e-4)
+    # an exported graph's contract tells its users to filter after the graph
+    assert smooth.inference_contract().extra["smoothing"] == {
+        "taps": 3,
+        "kernel": [0.25, 0.5, 0.25],
+    }
+    assert "smoothing" not in rough.inference_contract().extra

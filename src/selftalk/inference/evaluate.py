@@ -11,6 +11,7 @@ from tqdm import tqdm
 from selftalk.checks import same_vertex_count
 from selftalk.inference.loading import load_model
 from selftalk.io import output_folder, save_npy
+from selftalk.models.smoothing import smooth_motion
 from selftalk.outputs import check_output_folder, refuse_input
 
 
@@ -62,5 +63,6 @@ def predict_split(
             heard = model.hear(batch.audio[0].cpu().numpy()).to(model.device)[None]
             motion = model(heard, batch.templates, torch.tensor([heard.shape[1]]), lengths)
             n = int(motion.frame_lengths[0])
-            save_npy(targets[index], motion.vertices[0, :n].cpu().numpy())
+            vertices = motion.vertices[0, :n].cpu().numpy()
+            save_npy(targets[index], smooth_motion(vertices, model.config.animator.smoothing))
     return len(dataset)

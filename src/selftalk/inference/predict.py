@@ -18,6 +18,7 @@ from selftalk.audio import SAMPLE_RATE, normalize
 from selftalk.checks import finite_array, non_negative, positive
 from selftalk.errors import ConfigError, InputError
 from selftalk.models.selftalk import SelfTalk
+from selftalk.models.smoothing import smooth_motion
 
 
 def grid_period(fps: float, hop: int, rate: int = SAMPLE_RATE) -> int:
@@ -144,20 +145,27 @@ def predict_motion(
     give exactly the whole clip's motion (equal to its stream session fed at once), in memory
     bounded by the window (:mod:`selftalk.inference.phonetic_windows`); ``window`` and
     ``overlap`` concern wav2vec 2.0 animators, whose attention spans the whole window. The
-    inputs are checked (:func:`check_inputs`) for both."""
+    inputs are checked (:func:`check_inputs`) for both. The motion then passes through the
+    model's output low-pass (``model.animator.smoothing``, :mod:`selftalk.models.smoothing`)."""
     window = positive(window, "window")
     overlap = min(2.0, window / 2) if overlap is None else non_negative(overlap, "overlap")
     if overlap >= window:
         raise ConfigError(f"overlap ({overlap:g} s) must be shorter than window ({window:g} s)")
     check_inputs(model, audio, template, str(source))
+    model.eval()
     if model.animator.hears_phonemes:  # the ears, then the animator over bounded windows
         from selftalk.inference.phonetic_windows import animate_features, heard_features
 
-        model.eval()
-        return animate_features(
+        motion = animate_features(
             model, engine or _torch_features_engine(model), heard_features(model, audio), template
         )
-    model.eval()
+    else:
+        motion = _predict_windows(model, audio, template, window, overlap, engine)
+    return smooth_motion(motion, model.config.animator.smoothing)
+
+
+def _predict_windows(model, audio, template, window: float, overlap: float, engine) -> np.ndarray:
+    """A wav2vec 2.0 animator's motion over overlapping windows, cross-faded."""
     run = engine or model.predict
     device = model.device
     samples = torch.from_numpy(normalize(audio)).to(device)

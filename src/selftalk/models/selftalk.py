@@ -92,7 +92,9 @@ class SelfTalk(nn.Module):
         hears phonemes (:class:`~selftalk.inference.phonetic_stream.PhonemeStreamSession`);
         ``core``: recognizer frames decided at a time (smaller: less latency, more cost);
         ``contexts``: the recognizer's (left, right) context frames, if not the config's;
-        ``phase``: recognizer frames the first core is short by (staggers streams' passes)."""
+        ``phase``: recognizer frames the first core is short by (staggers streams' passes).
+        Its frames are the animator's own; :func:`selftalk.streaming.open_session` adds the
+        output low-pass (``animator.smoothing``) that offline motion has."""
         from selftalk.inference.phonetic_stream import PhonemeStreamSession
 
         self.eval()
@@ -114,16 +116,29 @@ class SelfTalk(nn.Module):
         """The animator as one exportable graph and how to feed it: a ``raw_audio``
         :class:`~selftalk.models.contract.InferenceContract` (wav2vec 2.0 inside the graph) or,
         for an animator that hears phonemes, a ``features`` one (the recognizer outside);
-        ``seconds`` of example input."""
+        ``seconds`` of example input. The output low-pass (``animator.smoothing``), if any,
+        runs after the graph: the contract says so (``smoothing``: taps and kernel)."""
         if self.animator.hears_phonemes:
             from selftalk.models.features_graph import features_contract
 
             contract = features_contract(self, seconds=seconds)
             contract.prepare = lambda audio: self.hear(audio)[None]
-            return contract
-        from selftalk.models.raw_audio_graph import raw_audio_contract
+        else:
+            from selftalk.models.raw_audio_graph import raw_audio_contract
 
-        return raw_audio_contract(self.animator, seconds=seconds)
+            contract = raw_audio_contract(self.animator, seconds=seconds)
+        taps = self.config.animator.smoothing
+        if taps > 1:
+            from selftalk.models.smoothing import binomial_kernel
+
+            kernel = binomial_kernel(taps).tolist()
+            contract.extra["smoothing"] = {"taps": taps, "kernel": kernel}
+            contract.outside += (
+                f"; then filter the output vertices over time with the kernel {kernel} "
+                "(each frame the weighted sum of its neighbours, the first and last frames "
+                "repeated beyond the clip's ends)"
+            )
+        return contract
 
     # ----------------------------------------------------------------------------------------
     # Save / load

@@ -59,6 +59,14 @@ def open_session(
     start early (its first block is that much shorter; a server staggers its streams' passes
     with it); the windowed session ignores it.
     """
+    session = _unsmoothed_session(
+        model, template, native, block, ears_window, offset, window_options
+    )
+    taps = getattr(getattr(getattr(model, "config", None), "animator", None), "smoothing", 1)
+    return SmoothedSession(session, taps) if taps > 1 else session
+
+
+def _unsmoothed_session(model, template, native, block, ears_window, offset, window_options):
     factory = getattr(model, "stream_session", None)
     if native and callable(factory) and getattr(model, "streams_natively", True):
         from selftalk.models.phonetic_encoder import AUDIO_RATE  # recognizer frames a second
@@ -76,3 +84,28 @@ def open_session(
     from selftalk.streaming.windowed import WindowedStreamSession, WindowOptions
 
     return WindowedStreamSession(model, template, WindowOptions(block=block, **window_options))
+
+
+class SmoothedSession:
+    """A stream session whose frames pass through the model's output low-pass
+    (:class:`~selftalk.models.smoothing.MotionSmoother`), as offline motion does: each frame
+    waits for ``taps // 2`` more, which adds that many frames to the look-ahead."""
+
+    def __init__(self, session, taps: int):
+        from selftalk.models.smoothing import MotionSmoother
+
+        self.session = session
+        self.smoother = MotionSmoother(taps)
+        self.fps = session.fps
+        self.lookahead = session.lookahead + self.smoother.reach / session.fps
+
+    def __getattr__(self, name: str):  # samples_in, buffered_samples… of the inner session
+        return getattr(self.session, name)
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        return self.smoother.push(self.session.push(samples))
+
+    def flush(self) -> np.ndarray:
+        last = self.session.flush()
+        parts = [f for f in (self.smoother.push(last), self.smoother.flush()) if len(f)]
+        return np.concatenate(parts) if parts else last
