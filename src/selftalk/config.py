@@ -718,10 +718,9 @@ def small_encoder(*, num_layers: int = 6) -> SpeechEncoderConfig:
 
 
 def small() -> SelfTalkConfig:
-    """The bundled model's setting: a small SelfTalk for CPUs (about 7 M parameters for a
-    4.5 k-vertex head), trained with all four losses and robust audio augmentation. Its
-    recognizer and the animator's encoder come from ``selftalk train-recognizer``
-    (``configs/bundled.yaml`` points both at it)."""
+    """The previous bundled model's setting: a small SelfTalk for CPUs (about 7 M parameters
+    for a 4.5 k-vertex head), trained with all four losses and robust audio augmentation. Its
+    recognizer and the animator's encoder come from ``selftalk train-recognizer``."""
     return SelfTalkConfig(
         model=ModelConfig(
             n_vertices=4538,
