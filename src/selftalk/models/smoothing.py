@@ -72,7 +72,7 @@ class MotionSmoother:
         return out
 
 
-def smooth_motion(motion: np.ndarray, taps: int, *, block: int = 256) -> np.ndarray:
+def smooth_motion(motion: np.ndarray, taps: int, *, block: int = 64) -> np.ndarray:
     """Low-pass (T, V, 3) ``motion`` in place (``block`` frames copied at a time); returns it."""
     if taps <= 1 or len(motion) == 0:
         return motion
