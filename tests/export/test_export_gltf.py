@@ -175,7 +175,7 @@ def play_in_chromium(glb: Path, shots: Path, *, duration: float) -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == []
     assert report["duration"] == pytest.approx(duration, abs=1e-3)
-    assert report["t2"] > report["t1"] + 0.5  # the clock runs, 700 ms, without jumping back
+    assert report["t2"] > report["t1"] + 0.3  # the clock runs (700 ms; audio-driven, slower when starved)
     first = np.asarray(Image.open(shots / "first.png").convert("RGB")).astype(int)
     second = np.asarray(Image.open(shots / "second.png").convert("RGB")).astype(int)
     face = np.abs(first - first[0, 0]).max(axis=2) > 20
