@@ -488,7 +488,7 @@ class TrainConfig:
     grad_clip_by_module: bool = False
     """Clip the animator's and the lip reader's gradients each to ``grad_clip``, instead of
     both together: one clip lets a young reader's CTC gradients take the whole budget and
-    starve the animator (a seed of the bundled recipe stalled so)."""
+    starve the animator (a seed of the bundled recipe stalled so, and trained with this)."""
     seed: int = 0
     """Seed of every random generator."""
     amp: bool = True
