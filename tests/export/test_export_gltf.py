@@ -175,7 +175,8 @@ def play_in_chromium(glb: Path, shots: Path, *, duration: float) -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == []
     assert report["duration"] == pytest.approx(duration, abs=1e-3)
-    assert report["t2"] > report["t1"] + 0.3  # the clock runs (700 ms; audio-driven, slower when starved)
+    # the clock runs (700 ms apart; audio-driven, slower when starved)
+    assert report["t2"] > report["t1"] + 0.3
     first = np.asarray(Image.open(shots / "first.png").convert("RGB")).astype(int)
     second = np.asarray(Image.open(shots / "second.png").convert("RGB")).astype(int)
     face = np.abs(first - first[0, 0]).max(axis=2) > 20
