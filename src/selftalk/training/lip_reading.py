@@ -184,7 +184,7 @@ def train_reader(
             optimizer.step()
             schedule.step()
             for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v) * len(chosen) / len(clips)
+                sums[k] = sums.get(k, 0.0) + v.item() * len(chosen) / len(clips)
         if on_epoch is not None:
             on_epoch(epoch, sums)
     return reader.eval()
