@@ -382,7 +382,8 @@ class ModelConfig:
 
 @dataclass(kw_only=True)
 class LossConfig:
-    """Weights of the four loss terms (paper Eq. 12); 0 switches a term off."""
+    """Weights of the four loss terms (paper Eq. 12), and an optional lip term; 0 switches a
+    term off."""
 
     rec: float = 1000.0
     """λ1, vertex reconstruction (MSE)."""
@@ -392,6 +393,9 @@ class LossConfig:
     """λ3, latent consistency (MSE of lip-reader features vs recognizer hidden states)."""
     ctc: float = 0.0001
     """λ4, text consistency (CTC of lip-reader logits vs the recognizer's transcript)."""
+    lip: float = 0.0
+    """Extra weight on the lip vertices' reconstruction (MSE over the topology's lip vertices,
+    on top of ``rec`` over all of them). Not in the paper; 0 leaves its loss as it is."""
     reader_on_truth: bool = False
     """Also train the lip reader on the ground-truth lips (L_lat and L_ctc with the same
     weights, logged as ``lat_truth`` and ``ctc_truth``; no gradient reaches the animator), so
@@ -399,7 +403,7 @@ class LossConfig:
     only ever sees predicted motion."""
 
     def validate(self, path: str = "loss") -> None:
-        for name in ("rec", "vel", "lat", "ctc"):
+        for name in ("rec", "vel", "lat", "ctc", "lip"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ConfigError(f"{path}.{name} must be a finite weight >= 0, got {value}")

@@ -145,6 +145,22 @@ def test_weighted_total():
     assert all(torch.isfinite(v) for v in out.terms.values())
 
 
+def test_lip_term_is_the_lip_vertices_error_and_joins_the_total():
+    batch = make_batch()
+    weights = LossConfig(lat=0.0, ctc=0.0, lip=7.0)
+    out = CommutativeDiagram(make_model(), None, weights)(batch)
+    lips = make_model().lip_reader.lip_indices
+    expected = []
+    for i, n in enumerate(out.motion.frame_lengths.tolist()):
+        pred = out.motion.vertices[i, :n, lips]
+        expected.append((pred - batch.vertices[i, :n, lips]).square().mean())
+    torch.testing.assert_close(out.per_clip["lip"], torch.stack(expected))
+    total = 1000 * (out.terms["rec"] + out.terms["vel"]) + 7 * out.terms["lip"]
+    torch.testing.assert_close(out.loss, total)
+    without = CommutativeDiagram(make_model(), None, LossConfig(lat=0.0, ctc=0.0))(batch)
+    assert "lip" not in without.terms
+
+
 def test_diagram_accepts_cached_recognizer_outputs():
     batch = make_batch()
     recognizer = make_recognizer()

@@ -27,7 +27,7 @@ from selftalk.models.lip_reader import LipReaderOutput
 from selftalk.models.recognizer import RecognizerOutput, SpeechRecognizer
 from selftalk.models.selftalk import SelfTalk
 
-LOSS_TERMS = ("rec", "vel", "lat", "ctc", "lat_truth", "ctc_truth")
+LOSS_TERMS = ("rec", "vel", "lip", "lat", "ctc", "lat_truth", "ctc_truth")
 #: the weight of each term in :class:`~selftalk.config.LossConfig`
 WEIGHT_OF = {"lat_truth": "lat", "ctc_truth": "ctc"}
 
@@ -85,6 +85,8 @@ class CommutativeDiagram(nn.Module):
         motion = self.model(inputs, batch.templates, input_lengths, batch.frame_lengths)
         lengths = motion.frame_lengths
         per_clip = self._motion_terms(motion, batch)
+        if self.weights.lip > 0:
+            per_clip["lip"] = self._lip_term(motion, batch)
         lips = None
         if self.recognizer is not None:
             if recognized is None:
@@ -113,6 +115,12 @@ class CommutativeDiagram(nn.Module):
             lips=lips,
             recognized=recognized if self.recognizer else None,
         )
+
+    def _lip_term(self, motion, batch: Batch) -> torch.Tensor:
+        """(B,) mean squared error of the lip vertices' offsets from the template."""
+        rows = self.model.lip_reader.lip_indices
+        truth = batch.vertices[:, : motion.n_frames, rows] - batch.templates[:, None, rows]
+        return reconstruction_loss(motion.lip_offsets(rows), truth, motion.frame_lengths)
 
     @staticmethod
     def _reading_terms(lips, recognized, rec_lengths) -> dict[str, torch.Tensor]:

@@ -376,10 +376,11 @@ class Trainer:
         return record["val/loss"]
 
     def _active_terms(self) -> set[str]:
+        motion = {"rec", "vel"} | ({"lip"} if self.config.loss.lip > 0 else set())
         if self.diagram.recognizer is None:
-            return {"rec", "vel"}
+            return motion
         truth = {"lat_truth", "ctc_truth"} if self.config.loss.reader_on_truth else set()
-        return {"rec", "vel", "lat", "ctc"} | truth
+        return motion | {"lat", "ctc"} | truth
 
     def _checkpoint(self, val_loss: float | None) -> None:
         if not self.dist.is_main:
