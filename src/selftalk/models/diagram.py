@@ -52,7 +52,6 @@ class DiagramOutput:
 
 
 class CommutativeDiagram(nn.Module):
-    # (with a basis head) per clip: target coefficients and what lies outside the basis
     """Trainable :class:`SelfTalk` + frozen :class:`SpeechRecognizer` + loss weights."""
 
     def __init__(self, model: SelfTalk, recognizer: SpeechRecognizer | None, weights: LossConfig):
@@ -62,7 +61,18 @@ class CommutativeDiagram(nn.Module):
         self.model = model
         self.recognizer = recognizer if weights.uses_diagram else None
         self.weights = weights
+        # (with a basis head) per clip: target coefficients and what lies outside the basis
         self._targets: dict[tuple, tuple[torch.Tensor, ...]] = {}
+
+    @property
+    def term_names(self) -> tuple[str, ...]:
+        """The loss terms :meth:`forward` computes with these weights, in ``LOSS_TERMS`` order."""
+        names = {"rec", "vel"} | ({"lip"} if self.weights.lip > 0 else set())
+        if self.recognizer is not None:
+            names |= {"lat", "ctc"}
+            if self.weights.reader_on_truth:
+                names |= {"lat_truth", "ctc_truth"}
+        return tuple(name for name in LOSS_TERMS if name in names)
 
     def recognizer_frames(
         self, frame_lengths: torch.Tensor, recognized: RecognizerOutput
@@ -96,9 +106,7 @@ class CommutativeDiagram(nn.Module):
             lips = reader.read(motion.lip_offsets(reader.lip_indices), lengths, rec_lengths)
             per_clip.update(self._reading_terms(lips, recognized, rec_lengths))
             if self.weights.reader_on_truth:  # the reader also reads the real lips
-                rows = reader.lip_indices
-                truth = batch.vertices[:, : motion.n_frames]
-                truth = (truth[:, :, rows] - batch.templates[:, None, rows]) * motion.mask
+                truth = self._true_lip_offsets(motion, batch)
                 real = reader.read(truth, lengths, rec_lengths)
                 for name, value in self._reading_terms(real, recognized, rec_lengths).items():
                     per_clip[f"{name}_truth"] = value
@@ -116,10 +124,16 @@ class CommutativeDiagram(nn.Module):
             recognized=recognized if self.recognizer else None,
         )
 
+    def _true_lip_offsets(self, motion, batch: Batch) -> torch.Tensor:
+        """(B, T, L, 3) the true lip vertices' offsets from the template, 0 past each clip."""
+        rows = self.model.lip_reader.lip_indices
+        truth = batch.vertices[:, : motion.n_frames, rows] - batch.templates[:, None, rows]
+        return truth * motion.mask
+
     def _lip_term(self, motion, batch: Batch) -> torch.Tensor:
         """(B,) mean squared error of the lip vertices' offsets from the template."""
         rows = self.model.lip_reader.lip_indices
-        truth = batch.vertices[:, : motion.n_frames, rows] - batch.templates[:, None, rows]
+        truth = self._true_lip_offsets(motion, batch)
         return reconstruction_loss(motion.lip_offsets(rows), truth, motion.frame_lengths)
 
     @staticmethod

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from selftalk.config import SelfTalkConfig
 from selftalk.data.batch import Batch
 from selftalk.errors import InputError, TrainingError
-from selftalk.models.diagram import LOSS_TERMS, CommutativeDiagram
+from selftalk.models.diagram import CommutativeDiagram
 from selftalk.models.phoneme_recognizer import PhonemeTeacher
 from selftalk.models.recognizer import SpeechRecognizer
 from selftalk.models.selftalk import SelfTalk
@@ -351,7 +351,7 @@ class Trainer:
     def _validate(self) -> float:
         """Loss terms averaged over every clip of the validation split (all processes)."""
         self.wrapped.eval()
-        names = ("loss",) + LOSS_TERMS
+        names = ("loss",) + self.diagram.term_names
         totals = torch.zeros(len(names) + 1, dtype=torch.float64, device=self.device)
         for batch in self._loader(self.val_set, epoch=0, shuffle=False):
             batch = batch.to(self.device)
@@ -362,25 +362,16 @@ class Trainer:
             n = len(batch)
             totals[0] += float(out.loss) * n
             for i, name in enumerate(names[1:], start=1):
-                if name in out.per_clip:
-                    totals[i] += float(out.per_clip[name].sum())
+                totals[i] += float(out.per_clip[name].sum())
             totals[-1] += n
         totals = all_reduce_sum(totals, self.dist)
         count = max(float(totals[-1]), 1.0)
         record = {"step": self.state.step, "epoch": self.state.epoch}
         for i, name in enumerate(names):
-            if name == "loss" or name in self._active_terms():
-                record[f"val/{name}"] = float(totals[i]) / count
+            record[f"val/{name}"] = float(totals[i]) / count
         self._log(record)
         self.wrapped.train()
         return record["val/loss"]
-
-    def _active_terms(self) -> set[str]:
-        motion = {"rec", "vel"} | ({"lip"} if self.config.loss.lip > 0 else set())
-        if self.diagram.recognizer is None:
-            return motion
-        truth = {"lat_truth", "ctc_truth"} if self.config.loss.reader_on_truth else set()
-        return motion | {"lat", "ctc"} | truth
 
     def _checkpoint(self, val_loss: float | None) -> None:
         if not self.dist.is_main:
