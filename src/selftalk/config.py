@@ -313,6 +313,9 @@ class LipReaderConfig:
     """Feed-forward width."""
     dropout: float = 0.1
     """Dropout inside the transformer."""
+    attention_dropout: float | None = None
+    """Dropout of the attention weights (None: ``dropout``). It draws a random number for
+    each of batch × heads × frames² weights a layer: on a CPU, most of the reader's step."""
     vocab_size: int = 33
     """Output tokens; must equal the recognizer's vocabulary (with a phoneme recognizer: the
     size of the ``reading`` vocabulary, 41 phonemes or 13 visemes)."""
@@ -342,6 +345,8 @@ class LipReaderConfig:
                 f"{path}.num_heads ({self.num_heads})"
             )
         _probability(path, self, "dropout")
+        if self.attention_dropout is not None:
+            _probability(path, self, "attention_dropout")
         _choice(path, self, "architecture", ("encoder", "encoder_decoder"))
 
 
@@ -507,6 +512,9 @@ class TrainConfig:
     """Compute the frozen recognizer once per clip and cache it on disk."""
     max_steps: int = 0
     """Stop after this many optimizer updates (0: no limit); for smoke tests and benchmarks."""
+    length_buckets: bool = False
+    """Batch clips of similar length (sorted with 0.5 s of jitter each epoch, the batches in
+    random order) instead of at random: less padding, so cheaper steps."""
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     """Audio augmentation (off by default, as in the paper)."""
     augment_variants: int = 2

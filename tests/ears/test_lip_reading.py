@@ -61,3 +61,28 @@ def test_reader_learns_to_read_lips(tmp_path):
     lr.save_reader(reader, tmp_path / "judge", fps=30.0, supervision="truth")
     again, meta = lr.load_reader(tmp_path / "judge")
     assert meta["supervision"] == "truth" and per(again) == after
+
+
+def test_attention_dropout_is_set_apart_from_the_other_dropout():
+    from selftalk.config import ConfigError
+
+    def reader(**kw):
+        config = LipReaderConfig(width=16, num_heads=2, num_layers=1, ff_dim=32, vocab_size=5, **kw)
+        config.validate()
+        return LipReadingInterpreter(config, torch.arange(4)).train()
+
+    offsets = torch.randn(2, 9, 4, 3)
+    lengths, target = torch.tensor([9, 7]), torch.tensor([15, 12])
+    torch.manual_seed(0)
+    only_attention = reader(dropout=0.0, attention_dropout=0.5)
+    a, b = (only_attention(offsets, lengths, target).features for _ in range(2))
+    assert not torch.equal(a, b)  # the attention weights were dropped
+    no_attention = reader(dropout=0.0, attention_dropout=0.0)
+    a, b = (no_attention(offsets, lengths, target).features for _ in range(2))
+    assert torch.equal(a, b)
+    inherits = reader(dropout=0.3)
+    assert {
+        m.dropout for m in inherits.modules() if isinstance(m, torch.nn.MultiheadAttention)
+    } == {0.3}
+    with pytest.raises(ConfigError, match="attention_dropout"):
+        reader(attention_dropout=1.0)

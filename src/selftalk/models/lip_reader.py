@@ -71,6 +71,10 @@ class LipReadingInterpreter(nn.Module):
             # padded positions are masked anyway; nested tensors only add a prototype warning
             self.transformer.encoder.enable_nested_tensor = False
             self.transformer.encoder.use_nested_tensor = False
+        if config.attention_dropout is not None:
+            for module in self.transformer.modules():
+                if isinstance(module, nn.MultiheadAttention):
+                    module.dropout = config.attention_dropout
         self.text_head = nn.Linear(config.width, config.vocab_size)
         if config.latent == "posteriors":
             self.latent_head = nn.Linear(config.width, config.vocab_size)
