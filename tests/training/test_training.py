@@ -243,3 +243,34 @@ def test_gradients_are_clipped_together_or_by_module():
     clip_gradients(apart, 1.0, by_module=True)
     assert norm(apart.animator) == pytest.approx(0.0447, rel=1e-3)
     assert norm(apart.lip_reader) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_length_buckets_batch_alike_clips_and_resume_exactly(toy, tmp_path):
+    config = tiny_config(length_buckets=True)
+    straight, interrupted = tmp_path / "a", tmp_path / "b"
+    trainer = train(config, data_dir=toy, run_dir=straight, progress=False)
+    counts = trainer._train_frame_counts
+
+    def padded_frames(order):  # what batches of 2 in this order compute
+        return sum(2 * counts[order[i : i + 2]].max() for i in range(0, len(order) - 1, 2))
+
+    bucketed = [trainer._indices(trainer.train_set, epoch=e, shuffle=True) for e in range(8)]
+    trainer.config.train.length_buckets = False
+    shuffled = [trainer._indices(trainer.train_set, epoch=e, shuffle=True) for e in range(8)]
+    assert all(sorted(order) == list(range(len(counts))) for order in bucketed)
+    assert sum(map(padded_frames, bucketed)) < sum(map(padded_frames, shuffled)), (
+        sum(map(padded_frames, bucketed)),
+        sum(map(padded_frames, shuffled)),
+    )
+    train(tiny_config(length_buckets=True, max_steps=2), data_dir=toy, run_dir=interrupted)
+    train(
+        None,
+        data_dir=toy,
+        run_dir=interrupted,
+        resume=True,
+        resume_overrides={"train": {"max_steps": 0}},
+        progress=False,
+    )
+    a, b = weights(straight), weights(interrupted)
+    for key in a:
+        assert torch.equal(a[key], b[key]), key

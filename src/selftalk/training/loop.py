@@ -8,6 +8,7 @@ global batches in the same order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -29,6 +30,7 @@ from selftalk.models.phoneme_recognizer import PhonemeTeacher
 from selftalk.models.recognizer import SpeechRecognizer
 from selftalk.models.selftalk import SelfTalk
 from selftalk.training.augment import augment_batch
+from selftalk.training.buckets import similar_length_order
 from selftalk.training.checkpoint import (
     TrainingState,
     mark_best,
@@ -145,7 +147,19 @@ class Trainer:
             drop_last=False,
         )
         sampler.set_epoch(epoch)
-        return list(sampler)
+        share = list(sampler)
+        if not self.config.train.length_buckets:
+            return share
+        rng = np.random.default_rng([self.config.train.seed, epoch, self.dist.rank, 2])
+        fps = self.config.model.fps
+        return similar_length_order(
+            share, self._train_frame_counts, self.per_rank_batch, rng, jitter=0.5 * fps
+        )
+
+    @functools.cached_property
+    def _train_frame_counts(self) -> np.ndarray:
+        """(N,) frames of each training clip, read from the file headers once."""
+        return np.array([self.train_set.frame_count(i) for i in range(len(self.train_set))])
 
     def _loader(self, dataset: Dataset, *, epoch: int, shuffle: bool, skip: int = 0) -> DataLoader:
         indices = self._indices(dataset, epoch=epoch, shuffle=shuffle)[skip * self.per_rank_batch :]
