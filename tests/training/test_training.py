@@ -274,3 +274,23 @@ def test_length_buckets_batch_alike_clips_and_resume_exactly(toy, tmp_path):
     a, b = weights(straight), weights(interrupted)
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_the_environments_mmap_threshold_is_left_to_rule():
+    import subprocess
+    import sys
+
+    probe = (
+        "import unittest.mock as m\n"
+        "from selftalk.training import run\n"
+        "calls = []\n"
+        "with m.patch('ctypes.CDLL', return_value=m.Mock(mallopt=lambda *a: calls.append(a))):\n"
+        "    run.keep_large_arrays_out_of_the_heap()\n"
+        "print(calls)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    ruled = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert ruled.stdout.strip() == "[(-3, 131072)]", ruled.stderr
+    env["MALLOC_MMAP_THRESHOLD_"] = str(32 << 20)
+    left = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert left.stdout.strip() == "[]", left.stderr

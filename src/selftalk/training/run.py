@@ -9,6 +9,7 @@ and ``recognizer/`` when the recognizer was built rather than loaded.
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 import time
@@ -56,10 +57,14 @@ def keep_large_arrays_out_of_the_heap() -> None:
     small long-lived objects; glibc's default raises its mmap threshold after the first large
     free, the clips then come from the heap between those objects, and the heap only grows
     (9 GB after three epochs on a 2-hour corpus, until the kernel killed the run). A fixed
-    threshold stops that. Elsewhere than glibc this does nothing."""
+    threshold stops that. It has a price: every large tensor a step makes is fresh pages the
+    kernel must zero. glibc's own ``MALLOC_MMAP_THRESHOLD_`` in the environment, where set,
+    is left to rule. Elsewhere than glibc this does nothing."""
     import ctypes
     import ctypes.util
 
+    if os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+        return
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None
