@@ -28,6 +28,18 @@ def weights(run_dir, which="latest"):
     return load_file(str(checkpoint_path(run_dir, which) / "model" / "model.safetensors"))
 
 
+def resume_to_the_end(data_dir, run_dir):
+    """Resume a run stopped by ``max_steps`` and train it to the end of its schedule."""
+    train(
+        None,
+        data_dir=data_dir,
+        run_dir=run_dir,
+        resume=True,
+        resume_overrides={"train": {"max_steps": 0}},
+        progress=False,
+    )
+
+
 def records(run_dir):
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
@@ -76,14 +88,7 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(toy, tmp_path, st
     train(tiny_config(), data_dir=toy, run_dir=straight, progress=False)
     train(tiny_config(max_steps=stop_after), data_dir=toy, run_dir=interrupted, progress=False)
     assert json.loads((interrupted / "checkpoints/latest.json").read_text())["step"] == stop_after
-    train(
-        None,
-        data_dir=toy,
-        run_dir=interrupted,
-        resume=True,
-        resume_overrides={"train": {"max_steps": 0}},
-        progress=False,
-    )
+    resume_to_the_end(toy, interrupted)
     a, b = weights(straight), weights(interrupted)
     assert a.keys() == b.keys()
     for key in a:
@@ -263,14 +268,7 @@ def test_length_buckets_batch_alike_clips_and_resume_exactly(toy, tmp_path):
         sum(map(padded_frames, shuffled)),
     )
     train(tiny_config(length_buckets=True, max_steps=2), data_dir=toy, run_dir=interrupted)
-    train(
-        None,
-        data_dir=toy,
-        run_dir=interrupted,
-        resume=True,
-        resume_overrides={"train": {"max_steps": 0}},
-        progress=False,
-    )
+    resume_to_the_end(toy, interrupted)
     a, b = weights(straight), weights(interrupted)
     for key in a:
         assert torch.equal(a[key], b[key]), key
