@@ -314,8 +314,8 @@ class LipReaderConfig:
     dropout: float = 0.1
     """Dropout inside the transformer."""
     attention_dropout: float | None = None
-    """Dropout of the attention weights (None: ``dropout``). It draws a random number for
-    each of batch × heads × frames² weights a layer: on a CPU, most of the reader's step."""
+    """Dropout of the attention weights (None: ``dropout``); it draws a random number for
+    each of batch × heads × frames² weights a layer."""
     vocab_size: int = 33
     """Output tokens; must equal the recognizer's vocabulary (with a phoneme recognizer: the
     size of the ``reading`` vocabulary, 41 phonemes or 13 visemes)."""
@@ -514,7 +514,7 @@ class TrainConfig:
     """Stop after this many optimizer updates (0: no limit); for smoke tests and benchmarks."""
     length_buckets: bool = False
     """Batch clips of similar length (sorted with 0.5 s of jitter each epoch, the batches in
-    random order) instead of at random: less padding, so cheaper steps."""
+    random order) instead of at random: less padding."""
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     """Audio augmentation (off by default, as in the paper)."""
     augment_variants: int = 2
@@ -791,7 +791,7 @@ def phonemes() -> SelfTalkConfig:
                 conv_layers=2,
                 offset_scale=0.001,
                 latent="posteriors",
-                attention_dropout=0.0,  # on a CPU, most of the reader's step (docs/training.md)
+                attention_dropout=0.0,  # as the bundled weights were trained (docs/training.md)
             ),
         ),
         recognizer_kind="phonemes",
