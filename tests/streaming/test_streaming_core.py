@@ -180,10 +180,10 @@ def test_bundled_model_streams_close_to_offline():
     assert streamed.shape == offline.shape
     displacement = np.linalg.norm(offline - template, axis=-1).mean()
     error = np.linalg.norm(streamed - offline, axis=-1).mean()
-    assert error < 0.25 * displacement  # measured 0.19 (8-epoch weights)
+    assert error < 0.25 * displacement  # measured 0.175 (16-epoch weights)
     head = load_head()
     gap_offline, gap_streamed = lip_gap(offline, head), lip_gap(streamed, head)
-    assert np.corrcoef(gap_offline, gap_streamed)[0, 1] > 0.9  # measured 0.920 (8-epoch weights)
+    assert np.corrcoef(gap_offline, gap_streamed)[0, 1] > 0.9  # measured 0.935 (16-epoch weights)
 
 
 def test_real_time_work_computes_on_one_thread():
