@@ -28,16 +28,21 @@ def weights(run_dir, which="latest"):
     return load_file(str(checkpoint_path(run_dir, which) / "model" / "model.safetensors"))
 
 
-def resume_to_the_end(data_dir, run_dir):
-    """Resume a run stopped by ``max_steps`` and train it to the end of its schedule."""
+def resume(data_dir, run_dir, **train_overrides):
+    """Resume a run from its latest checkpoint, with ``train`` settings overridden."""
     train(
         None,
         data_dir=data_dir,
         run_dir=run_dir,
         resume=True,
-        resume_overrides={"train": {"max_steps": 0}},
+        resume_overrides={"train": train_overrides},
         progress=False,
     )
+
+
+def resume_to_the_end(data_dir, run_dir):
+    """Resume a run stopped by ``max_steps`` and train it to the end of its schedule."""
+    resume(data_dir, run_dir, max_steps=0)
 
 
 def records(run_dir):
@@ -106,26 +111,12 @@ def test_a_run_killed_mid_checkpoint_keeps_the_previous_one(toy, tmp_path, monke
 
     monkeypatch.setattr(checkpoint_module, "_flatten_optimizer", crash)
     with pytest.raises(KeyboardInterrupt):
-        train(
-            None,
-            data_dir=toy,
-            run_dir=run,
-            resume=True,
-            resume_overrides={"train": {"epochs": 2}},
-            progress=False,
-        )
+        resume(toy, run, epochs=2)
     monkeypatch.undo()
     assert checkpoint_path(run) == before
     for key, value in weights(run).items():
         assert torch.equal(value, saved[key])
-    train(
-        None,
-        data_dir=toy,
-        run_dir=run,
-        resume=True,
-        resume_overrides={"train": {"epochs": 2}},
-        progress=False,
-    )
+    resume(toy, run, epochs=2)
     assert json.loads((run / "checkpoints/latest.json").read_text())["epoch"] == 2
 
 
