@@ -26,6 +26,7 @@ import torch
 
 from selftalk.config import apply_overrides, load_overrides, preset
 from selftalk.data.layout import DatasetLayout
+from selftalk.io import write_json
 from selftalk.training.run import train
 
 BOTH = {"model": {"lip_reader": {"attention_dropout": 0.0}}, "train": {"length_buckets": True}}
@@ -118,8 +119,7 @@ def main() -> None:
         "clips": args.clips,
         "variants": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.out, report)
 
 
 if __name__ == "__main__":

@@ -25,24 +25,25 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "hello.wav"
 NOISE_LEVELS = {"zeros": 0.0, "-80 dB": 1e-4, "-60 dB": 1e-3}
 
 
-def lip_gap_spread_mm(model_dir: Path, audio: np.ndarray) -> float:
+def stillness(model_dir: Path, speech: np.ndarray) -> dict[str, float]:
+    """Lip-gap standard deviation (mm) on speech and on each kind of silence, and the ratios."""
     from selftalk.inference.loading import load_model
     from selftalk.inference.predict import predict_motion
     from selftalk.synth.head import lip_gap, load_head
 
-    loaded = load_model(model_dir=model_dir)
-    motion = predict_motion(loaded.model, audio, loaded.template())
-    return float(lip_gap(motion, load_head()).std() * 1e3)
+    loaded, head = load_model(model_dir=model_dir), load_head()
+    template = loaded.template()
 
+    def spread_mm(audio: np.ndarray) -> float:
+        return float(lip_gap(predict_motion(loaded.model, audio, template), head).std() * 1e3)
 
-def stillness(model_dir: Path, speech: np.ndarray) -> dict[str, float]:
     rng = np.random.default_rng(0)
-    out = {"speech": lip_gap_spread_mm(model_dir, speech)}
+    out = {"speech": spread_mm(speech)}
     for name, level in NOISE_LEVELS.items():
         silence = (rng.normal(0, level, len(speech)) if level else np.zeros(len(speech))).astype(
             np.float32
         )
-        out[name] = lip_gap_spread_mm(model_dir, silence)
+        out[name] = spread_mm(silence)
         out[f"speech / {name}"] = out["speech"] / out[name]
     return {k: round(v, 3) for k, v in out.items()}
 
