@@ -279,7 +279,7 @@ def test_the_environments_mmap_threshold_is_left_to_rule():
     )
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
     ruled = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
-    assert ruled.stdout.strip() == "[(-3, 131072)]", ruled.stderr
-    env["MALLOC_MMAP_THRESHOLD_"] = str(32 << 20)
+    assert ruled.stdout.strip() == f"[(-3, {32 << 20})]", ruled.stderr
+    env["MALLOC_MMAP_THRESHOLD_"] = str(128 << 10)
     left = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert left.stdout.strip() == "[]", left.stderr
