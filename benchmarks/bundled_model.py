@@ -16,7 +16,9 @@ recognizer windows; scripts/package_bundled_model.py), so that what is scored is
 of a held-out clip is its SynthTalk ground truth: the procedural animator on the phones of the
 true transcript, forced-aligned to the audio (what ``selftalk lipsync --text`` makes), on the
 clip's subject. Baselines: ``lipsync --recognize-phones`` with hama's and with pocketsphinx's
-phones (default speaking style, the subject's face) and the static template.
+phones (default speaking style, the subject's face) and the static template. Each run's
+mouth-opening r is also set against each lip-sync baseline's, paired over the same clips
+(the difference, its 95 % bootstrap interval, bootstrap and Wilcoxon p-values).
 Writes ``OUT.json`` and ``OUT.md``.
 """
 
@@ -36,6 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from package_bundled_model import add_ears_window, package  # noqa: E402
 
 SPLITS = ("test_voices", "test_recorded")
+#: a scored run's per-clip values (for paired comparisons; not summarized over seeds)
+PER_CLIP = "per_clip"
+#: a run's entries that are not one number to average over seeds
+NOT_SUMMARIZED = (PER_CLIP, "mouth_open_corr_vs")
 
 
 def predict_trained(path: Path, data: Path, split: str, out: Path, checkpoint: str) -> None:
@@ -97,9 +103,10 @@ def mouth_scores(pred: Path, data: Path, split: str, judge, own=None) -> dict:
     phones = DatasetLayout(data).meta.clips
     fps = DatasetLayout(data).meta.fps
     phonemes, visemes = ReadingVocabulary("phonemes"), ReadingVocabulary("visemes")
-    errors, constant, corr, per, ver, own_pairs, own_truth = [], [], [], [], [], [], []
+    clips, errors, constant, corr, per, ver, own_pairs, own_truth = ([] for _ in range(8))
     own_vocabulary = ReadingVocabulary(own.config.reading) if own is not None else None
     for clip in truth.split_clips(split):
+        clips.append(clip)
         gt = truth.ground_truth(clip)
         motion = np.load(pred / f"{clip}.npy")[: len(gt)]
         n = len(motion)
@@ -130,6 +137,7 @@ def mouth_scores(pred: Path, data: Path, split: str, judge, own=None) -> dict:
     out = {
         "lip_error_vs_constant": float(np.mean(errors) / np.mean(constant)),
         "mouth_open_corr": float(np.mean(corr)),
+        PER_CLIP: {"clips": clips, "mouth_open_corr": corr},
     }
     if judge is not None:
         out.update(judge_per=lr.error_rate(per), judge_ver=lr.error_rate(ver))
@@ -170,6 +178,32 @@ def own_reader(path: Path, args, packaged: Path | None = None):
     return load_model(**where, checkpoint=args.checkpoint).model.lip_reader.eval()
 
 
+def paired_corr(run: dict, baseline: dict, n_boot: int = 10000, seed: int = 0) -> dict:
+    """A run's mouth-opening r minus a baseline's, paired over the same clips: the difference
+    of the means, its 95 % bootstrap interval and the bootstrap and Wilcoxon p-values."""
+    from selftalk.metrics.bootstrap import (
+        bootstrap_indices,
+        bootstrap_p_value,
+        percentile_interval,
+        ratio_samples,
+        wilcoxon_p_value,
+    )
+
+    a, b = run[PER_CLIP], baseline[PER_CLIP]
+    if a["clips"] != b["clips"]:
+        raise ValueError("paired scores need the same clips in the same order")
+    ra, rb = np.asarray(a["mouth_open_corr"]), np.asarray(b["mouth_open_corr"])
+    idx = bootstrap_indices(len(ra), n_boot, seed)
+    ones = np.ones_like(ra)
+    diff = ratio_samples(ra, ones, idx) - ratio_samples(rb, ones, idx)
+    return {
+        "diff": float(ra.mean() - rb.mean()),
+        "interval_95": percentile_interval(diff, 0.95),
+        "p_bootstrap": bootstrap_p_value(diff),
+        "p_wilcoxon": wilcoxon_p_value(ra, rb),
+    }
+
+
 def summarize(values: list[float]) -> dict:
     array = np.asarray(values, float)
     return {
@@ -195,6 +229,21 @@ COLUMNS = (
 )
 
 
+def paired_lines(table: dict) -> list[str]:
+    """Each run's mouth-opening r against each lip-sync baseline, paired over clips."""
+    lines = []
+    for name, row in table.items():
+        for k, run in enumerate(row["runs"]):
+            for base, d in run.get("mouth_open_corr_vs", {}).items():
+                low, high = d["interval_95"]
+                lines.append(
+                    f"- {name} (run {k}) − {base}: mouth-opening r {d['diff']:+.4f} "
+                    f"[{low:+.4f}, {high:+.4f}], p = {d['p_bootstrap']:.3g} (bootstrap), "
+                    f"{d['p_wilcoxon']:.3g} (Wilcoxon)"
+                )
+    return [*lines, ""] if lines else []
+
+
 def markdown(results: dict) -> str:
     lines = []
     for split, table in results["splits"].items():
@@ -211,6 +260,7 @@ def markdown(results: dict) -> str:
                 cells.append(f"{mean:.3g} ± {std:.2g}" if row[key]["n"] > 1 else f"{mean:.3g}")
             lines.append(f"| {name} | {row['lve']['n']} | " + " | ".join(cells) + " |")
         lines.append("")
+        lines += paired_lines(table)
     return "\n".join(lines)
 
 
@@ -291,8 +341,22 @@ def main() -> None:
                 predict(args.data, split, out)
                 table[name] = [score(out, args.data, split, rhos, judge)]
                 print(split, name, table[name], flush=True)
+            for name, rows in table.items():
+                for row in rows:
+                    row["mouth_open_corr_vs"] = {
+                        base: paired_corr(row, table[base][0])
+                        for base, _ in baselines
+                        if base != name and base != BASELINES["static"][0]
+                    }
             results["splits"][split] = {
-                name: {"runs": rows, **{m: summarize([r[m] for r in rows]) for m in rows[0]}}
+                name: {
+                    "runs": rows,
+                    **{
+                        m: summarize([r[m] for r in rows])
+                        for m in rows[0]
+                        if m not in NOT_SUMMARIZED
+                    },
+                }
                 for name, rows in table.items()
             }
     write_json(args.out.with_suffix(".json"), results)
