@@ -137,6 +137,21 @@ def test_same_seed_same_table_markdown_and_latex(tmp_path, selftalk, three_metho
     assert r"$\times 10^{-4}$" in tex and tex.rstrip().endswith(r"\end{tabular}")
 
 
+def test_raw_scale_tables_print_digits_not_zeros(tmp_path, selftalk, three_methods, capsys):
+    """With no reporting convention (``--scale raw``, any dataset of unknown name) the values
+    are as small as the data's units make them: the table picks the power of ten."""
+    args = ["compare", str(tmp_path / "good"), str(tmp_path / "worse")]
+    args += ["--data", str(tmp_path / "BIWI"), "--split", "test-a", "--bootstrap", "200"]
+    assert selftalk([*args, "--scale", "raw", "--format", "json"]) == 0
+    methods = json.loads(capsys.readouterr().out)["methods"]
+    lve = methods[0]["metrics"]["lve"]["value"]
+    power = math.floor(math.log10(max(m["metrics"]["lve"]["value"] for m in methods)))
+    assert selftalk([*args, "--scale", "raw"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"| Method | LVE ×1e{power} | ΔLVE |")
+    assert lines[2].startswith(f"| good (reference) | {lve / 10.0**power:.4f} [")
+
+
 def test_statistics_of_identical_methods():
     same = np.array([1.0, 2.0, 3.0])
     assert wilcoxon_p_value(same, same) == 1.0

@@ -237,6 +237,18 @@ def metric_unit(result: Comparison, metric: str) -> tuple[float, str]:
     power = {"lve": LIP_TERMS[d.lip][1], "fdd": 2, "mve": 1}[metric]
     unit = {"lve": result.scale.lve if power == 2 else result.scale.mve}.get(metric)
     unit = unit if unit is not None else getattr(result.scale, metric)
+    if unit == 1.0:  # no convention (raw): the power of ten of the largest value, if below 1
+        unit = _power_of_ten_below(result, metric)
     if unit == 1.0:
         return 1.0, ""
     return unit, f"×1e{round(np.log10(unit))}"
+
+
+def _power_of_ten_below(result: Comparison, metric: str) -> float:
+    """10^⌊log10 v⌋ of the largest |value| v of ``metric`` over the methods, where v < 1
+    (raw LVE in metres² is ~1e-5, which four decimals would print as 0.0000); else 1."""
+    values = [abs(m.metrics[metric].value) for m in result.methods if metric in m.metrics]
+    largest = max(values, default=0.0)
+    if not 0 < largest < 1:
+        return 1.0
+    return float(10.0 ** np.floor(np.log10(largest)))
