@@ -103,10 +103,10 @@ def mouth_scores(pred: Path, data: Path, split: str, judge, own=None) -> dict:
     phones = DatasetLayout(data).meta.clips
     fps = DatasetLayout(data).meta.fps
     phonemes, visemes = ReadingVocabulary("phonemes"), ReadingVocabulary("visemes")
-    clips, errors, constant, corr, per, ver, own_pairs, own_truth = ([] for _ in range(8))
+    clips = list(truth.split_clips(split))
+    errors, constant, corr, per, ver, own_pairs, own_truth = ([] for _ in range(7))
     own_vocabulary = ReadingVocabulary(own.config.reading) if own is not None else None
-    for clip in truth.split_clips(split):
-        clips.append(clip)
+    for clip in clips:
         gt = truth.ground_truth(clip)
         motion = np.load(pred / f"{clip}.npy")[: len(gt)]
         n = len(motion)

@@ -27,7 +27,7 @@ import torch
 from selftalk.config import apply_overrides, load_overrides, preset
 from selftalk.data.layout import DatasetLayout
 from selftalk.io import write_json
-from selftalk.training.run import MMAP_THRESHOLD, train
+from selftalk.training.run import MMAP_THRESHOLD, set_mmap_threshold, train
 
 BOTH = {"model": {"lip_reader": {"attention_dropout": 0.0}}, "train": {"length_buckets": True}}
 OLD_THRESHOLD = 128 << 10
@@ -41,13 +41,10 @@ VARIANTS = {
 }
 
 
-def set_mmap_threshold(threshold: int) -> None:
+def use_mmap_threshold(threshold: int) -> None:
     """glibc's mmap threshold at ``threshold`` bytes, as the environment would give it."""
-    import ctypes
-    import ctypes.util
-
     os.environ["MALLOC_MMAP_THRESHOLD_"] = str(threshold)  # training leaves it to rule
-    ctypes.CDLL(ctypes.util.find_library("c")).mallopt(-3, threshold)  # M_MMAP_THRESHOLD
+    set_mmap_threshold(threshold)
 
 
 def sample_split(data: Path, clips: int, pool: int, seed: int, out: Path) -> None:
@@ -88,7 +85,7 @@ def main() -> None:
         data = Path(tmp) / "data"
         sample_split(args.data, args.clips, args.pool, args.seed, data)
         for name, (overrides, threshold) in VARIANTS.items():
-            set_mmap_threshold(threshold)
+            use_mmap_threshold(threshold)
             config = apply_overrides(preset("phonemes"), load_overrides(args.config))
             config = apply_overrides(config, overrides)
             config = apply_overrides(config, {"train": {"epochs": 1, "seed": args.seed}})

@@ -65,17 +65,21 @@ def keep_large_arrays_out_of_the_heap() -> None:
     threads); at 32 MiB, glibc's own ceiling, they come from the heap (0.89 s a step), and
     runs on the whole SynthTalk corpus held 1.5-5.6 GB each for 16 epochs. glibc's own
     ``MALLOC_MMAP_THRESHOLD_`` in the environment, where set, is left to rule (131072 for the
-    128 KiB threshold). Elsewhere than glibc this does nothing."""
+    128 KiB threshold)."""
+    if not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+        set_mmap_threshold(MMAP_THRESHOLD)
+
+
+def set_mmap_threshold(threshold: int) -> None:
+    """glibc's ``mallopt(M_MMAP_THRESHOLD, threshold)``; elsewhere than glibc, nothing."""
     import ctypes
     import ctypes.util
 
-    if os.environ.get("MALLOC_MMAP_THRESHOLD_"):
-        return
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None
         if libc is not None and hasattr(libc, "mallopt"):
-            libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+            libc.mallopt(-3, threshold)  # M_MMAP_THRESHOLD
     except OSError:
         pass
 
