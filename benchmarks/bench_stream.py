@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Real time: latency, capacity and a load test of streaming with the bundled model.
+"""Real time: latency, capacity and a load test of streaming with the bundled streaming model.
 
     python benchmarks/bench_stream.py [--seconds 12] [--out benchmarks/results/stream.json]
     python benchmarks/bench_stream.py --only latency     # or capacity, load
@@ -68,7 +68,7 @@ def bench_latency(audio: np.ndarray, settings) -> dict:
     from selftalk.streaming.pipeline import StreamFactory, compute_on_one_thread
 
     compute_on_one_thread()  # as `selftalk stream` and `selftalk serve` do
-    loaded = load_model()
+    loaded = load_model(streaming=True)  # what `selftalk stream` and `serve` load
     factory = StreamFactory(loaded, loaded.template(), settings)
     factory.warm_up()
     streamer = factory.streamer()

@@ -1,4 +1,4 @@
-"""A `selftalk serve` process (bundled model) on free loopback ports, shared by these tests."""
+"""A `selftalk serve` process (the bundled streaming model) on free loopback ports, shared by these tests."""
 
 import os
 import re

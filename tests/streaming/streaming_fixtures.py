@@ -46,4 +46,4 @@ def bundled_frames(seconds: float) -> int:
     from selftalk.inference.loading import load_model
     from selftalk.inference.predict import total_frames
 
-    return total_frames(load_model().model, int(round(seconds * 16_000)))
+    return total_frames(load_model(streaming=True).model, int(round(seconds * 16_000)))

@@ -94,6 +94,7 @@ def test_websocket_streams_frames_as_audio_arrives(server):
     assert (
         ready["type"] == "ready" and ready["names"] == list(ARKIT_NAMES) and ready["rate"] == 48_000
     )
+    assert abs(ready["lookahead"] - 0.1833) < 1e-3  # the bundled streaming model's, not 0.263
     frames = [m for m in middle if m["type"] == "frames"]
     starts = [m["start"] for m in frames]
     weights = np.concatenate([m["weights"] for m in frames])

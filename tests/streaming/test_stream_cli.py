@@ -138,6 +138,7 @@ def test_stream_with_a_wider_ears_window(wav, tmp_path, capsys):
     assert jaw[0].shape == jaw[1].shape and not np.allclose(jaw[0], jaw[1])
     lookahead = [float(re.search(r"look-ahead (\d+) ms", e).group(1)) for e in (first, second)]
     assert lookahead[1] == lookahead[0] + 80
+    assert lookahead[0] == 183  # the bundled streaming model's, not the bundled model's 263
 
 
 def test_stream_raw_pcm_from_stdin_writes_json_lines_as_it_goes(tmp_path):

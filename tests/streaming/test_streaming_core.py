@@ -161,15 +161,16 @@ def test_bad_chunks_are_refused_clearly(model, template):
         pcm16_to_float(b"\x00\x01\x02")
 
 
-def test_bundled_model_streams_close_to_offline():
-    """The bundled model's own stream session: exact with the recognizer's offline core, and
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "offline"])
+def test_bundled_models_stream_close_to_offline(streaming):
+    """Each bundled model's own stream session: exact with the recognizer's offline core, and
     within the stated tolerance with 0.1 s blocks (docs/realtime.md)."""
     from pathlib import Path
 
     from selftalk.inference.loading import load_model
     from selftalk.synth.head import lip_gap, load_head
 
-    loaded = load_model()
+    loaded = load_model(streaming=streaming)
     template = loaded.template()
     example = Path(__file__).resolve().parents[2] / "examples" / "hello.wav"
     audio, _ = soundfile.read(example, dtype="float32")
@@ -180,10 +181,12 @@ def test_bundled_model_streams_close_to_offline():
     assert streamed.shape == offline.shape
     displacement = np.linalg.norm(offline - template, axis=-1).mean()
     error = np.linalg.norm(streamed - offline, axis=-1).mean()
-    assert error < 0.25 * displacement  # measured 0.175 (16-epoch weights)
+    assert error < 0.25 * displacement  # measured 0.175 streaming, 0.185 offline
     head = load_head()
     gap_offline, gap_streamed = lip_gap(offline, head), lip_gap(streamed, head)
-    assert np.corrcoef(gap_offline, gap_streamed)[0, 1] > 0.9  # measured 0.935 (16-epoch weights)
+    assert (
+        np.corrcoef(gap_offline, gap_streamed)[0, 1] > 0.9
+    )  # measured 0.935 streaming, 0.930 offline
 
 
 def test_real_time_work_computes_on_one_thread():

@@ -244,17 +244,22 @@ def dump_config(args: argparse.Namespace) -> str:
 
 
 def add_model_arguments(
-    parser: argparse.ArgumentParser, *, required: bool = False, faces: bool = True
+    parser: argparse.ArgumentParser,
+    *,
+    required: bool = False,
+    faces: bool = True,
+    streaming: bool = False,
 ) -> None:
-    """--model / --run / --checkpoint / --device, and with ``faces`` --subject / --template."""
+    """--model / --run / --checkpoint / --device, and with ``faces`` --subject / --template.
+    ``streaming``: the default model is the bundled streaming model (see :func:`load_for_args`)."""
     source = parser.add_mutually_exclusive_group(required=required)
+    default = "the bundled streaming model" if streaming else "the bundled model"
     source.add_argument(
         "--model",
         metavar="MODEL_DIR",
-        help="a model directory (default: the bundled model)"
-        if not required
-        else "a model directory",
+        help=f"a model directory (default: {default})" if not required else "a model directory",
     )
+    parser.set_defaults(streaming_default=streaming)
     source.add_argument("--run", metavar="RUN_DIR", help="a training run (its best checkpoint)")
     parser.add_argument(
         "--checkpoint",
@@ -299,11 +304,16 @@ def add_motion_input(parser: argparse.ArgumentParser) -> None:
 
 def load_for_args(args: argparse.Namespace):
     """The model of ``--model``/``--run``/``--checkpoint``/``--device``, and the ``--subject``
-    resolved to one of its subjects' names (None when not given)."""
+    resolved to one of its subjects' names (None when not given). Without ``--model`` or
+    ``--run``, the bundled model, or the bundled streaming model for the verbs that stream."""
     from selftalk.inference.loading import load_model
 
     loaded = load_model(
-        model_dir=args.model, run_dir=args.run, checkpoint=args.checkpoint, device=args.device
+        model_dir=args.model,
+        run_dir=args.run,
+        checkpoint=args.checkpoint,
+        device=args.device,
+        streaming=getattr(args, "streaming_default", False),
     )
     subject = getattr(args, "subject", None)
     if subject is not None:

@@ -51,7 +51,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--web", metavar="DIR", help="the built page (default: web/dist of a source checkout)"
     )
-    add_model_arguments(parser)
+    add_model_arguments(parser, streaming=True)
     add_stream_arguments(parser)
     parser.set_defaults(handler=run)
 

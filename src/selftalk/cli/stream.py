@@ -54,7 +54,7 @@ def register(subparsers) -> None:
         help="stop after this much audio (mic: default until Ctrl-C)",
     )
     parser.add_argument("--input-device", help="mic: a sounddevice input device name or index")
-    add_model_arguments(parser)
+    add_model_arguments(parser, streaming=True)
     add_stream_arguments(parser)
     parser.set_defaults(handler=run)
 

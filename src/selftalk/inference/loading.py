@@ -15,9 +15,15 @@ from selftalk.mesh import Mesh, read_mesh
 from selftalk.models.selftalk import SelfTalk
 
 
-def bundled_model_dir() -> Path:
-    """The directory of the small model shipped with selftalk."""
-    return Path(__file__).resolve().parent.parent / "assets" / "model"
+def bundled_model_dir(*, streaming: bool = False) -> Path:
+    """The directory of a small model shipped with selftalk: the bundled model, or with
+    ``streaming`` the bundled streaming model (less look-ahead, so less latency; see
+    docs/bundled-model.md)."""
+    return (
+        Path(__file__).resolve().parent.parent
+        / "assets"
+        / ("stream-model" if streaming else "model")
+    )
 
 
 @dataclass(kw_only=True)
@@ -68,8 +74,10 @@ def load_model(
     checkpoint: str = "best",
     device: str = "cpu",
     lite: bool = True,
+    streaming: bool = False,
 ) -> LoadedModel:
-    """Load ``model_dir``, the ``best``/``latest`` checkpoint of ``run_dir``, or the bundled model.
+    """Load ``model_dir``, the ``best``/``latest`` checkpoint of ``run_dir``, or the bundled model
+    (with ``streaming``, the bundled streaming model).
 
     ``lite`` (default) loads the inference-only audio encoder, which starts without importing
     ``transformers``; its predictions equal the Hugging Face encoder's (tested).
@@ -87,7 +95,9 @@ def load_model(
             weights_dir = checkpoint_path(run_dir, "latest") / "model"  # no validation split
         home = Path(run_dir)
     else:
-        home = weights_dir = Path(model_dir) if model_dir is not None else bundled_model_dir()
+        home = weights_dir = (
+            Path(model_dir) if model_dir is not None else bundled_model_dir(streaming=streaming)
+        )
         if model_dir is None and not (home / "config.json").is_file():
             raise InputError(home, "the bundled model is missing from this installation")
     model = SelfTalk.from_pretrained(weights_dir, device=device, lite=lite)
