@@ -762,9 +762,10 @@ def small() -> SelfTalkConfig:
 def phonemes() -> SelfTalkConfig:
     """The bundled model's setting: an animator that hears through the phoneme recognizer
     (``input: phonemes``; no download, 50 Hz posteriors + prosody → 6 dilated causal
-    convolutions with 40 ms look-ahead → one decoder layer over a 1 s causal window → vertex
+    convolutions with 120 ms look-ahead → one decoder layer over a 1 s causal window → vertex
     head), and the commutative diagram with that same recognizer as the teacher and a lip
-    reader that reads visemes. About 7 M parameters for a 4.5 k-vertex head; streams."""
+    reader that reads visemes. About 7 M parameters for a 4.5 k-vertex head; streams. The
+    bundled streaming model is the same with ``animator.lookahead: 2`` (40 ms)."""
     return SelfTalkConfig(
         model=ModelConfig(
             n_vertices=4538,
@@ -776,7 +777,7 @@ def phonemes() -> SelfTalkConfig:
                 decoder_heads=4,
                 decoder_ff_dim=512,
                 conv_layers=6,
-                lookahead=2,
+                lookahead=6,  # 120 ms: lips lead the sound (docs/bundled-model.md)
                 attention_window=30,
                 head="basis",
                 head_rank=128,

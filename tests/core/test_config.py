@@ -116,10 +116,11 @@ def test_tuples_survive_overrides():
     assert dataclasses.is_dataclass(config.recognizer)
 
 
-def test_the_bundled_recipe_is_the_phonemes_preset_with_its_output_low_pass():
+def test_the_bundled_recipes_are_the_phonemes_preset_with_their_output_low_pass():
     """New diagram runs clip the animator and the reader each on its own (one clip let a seed
     stall); configs/bundled.yaml differs from the preset only in the output low-pass chosen
-    for the bundled weights, which its packaged config carries."""
+    for the bundled weights, which its packaged config carries, and the streaming recipe only
+    in also reading 40 ms ahead instead of 120."""
     import json
     from pathlib import Path
 
@@ -128,9 +129,16 @@ def test_the_bundled_recipe_is_the_phonemes_preset_with_its_output_low_pass():
     phonemes = preset("phonemes")
     assert phonemes.train.grad_clip_by_module
     root = Path(__file__).resolve().parents[2]
-    bundled = apply_overrides(phonemes, load_overrides(root / "configs/bundled.yaml"))
-    assert bundled.model.animator.smoothing == 3
-    bundled.model.animator.smoothing = phonemes.model.animator.smoothing
-    assert bundled == phonemes
-    shipped = root / "src/selftalk/assets/model/config.json"
-    assert json.loads(shipped.read_text())["model"]["animator"]["smoothing"] == 3
+    for recipe, model, lookahead in (
+        ("bundled", "model", 6),
+        ("bundled-streaming", "stream-model", 2),
+    ):
+        bundled = apply_overrides(phonemes, load_overrides(root / f"configs/{recipe}.yaml"))
+        assert bundled.model.animator.smoothing == 3
+        assert bundled.model.animator.lookahead == lookahead
+        bundled.model.animator.smoothing = phonemes.model.animator.smoothing
+        bundled.model.animator.lookahead = phonemes.model.animator.lookahead
+        assert bundled == phonemes
+        shipped = json.loads((root / f"src/selftalk/assets/{model}/config.json").read_text())
+        assert shipped["model"]["animator"]["smoothing"] == 3
+        assert shipped["model"]["animator"]["lookahead"] == lookahead

@@ -22,6 +22,14 @@ def test_bundled_weights_fit_the_size_budget():
     assert sum(w.stat().st_size for w in weights) <= 25e6
 
 
+def test_the_streaming_model_reads_less_far_ahead():
+    """Offline, the animator reads 120 ms past each frame; the model that streams reads 40 ms
+    (docs/bundled-model.md: the lips lead the sound, and a stream waits for what it reads)."""
+    offline, streaming = (load_model(streaming=s).model.config for s in (False, True))
+    assert (offline.animator.lookahead, streaming.animator.lookahead) == (6, 2)
+    assert bundled_model_dir(streaming=True) != bundled_model_dir()
+
+
 @BOTH
 def test_bundled_model_hears_through_the_pinned_phoneme_recognizer(streaming):
     from importlib.metadata import version
