@@ -18,6 +18,7 @@ from serve_fixtures import MAX_STREAMS, running_server, start_server
 from streaming_fixtures import bundled_frames, speech
 
 from selftalk.arkit import LIVE_LINK as ARKIT_NAMES
+from selftalk.cli import main
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.realtime]
 
@@ -65,6 +66,19 @@ def test_upload_animates_in_every_format(server):
     assert status == 200 and kind == "model/gltf-binary" and body[:4] == b"glTF"
     status, kind, body = get(server.http + "/animate?format=mp4", data)
     assert status == 200 and kind == "video/mp4" and body[4:8] == b"ftyp"
+
+
+def test_upload_animates_as_selftalk_animate_does(server, tmp_path):
+    """Uploads get the bundled model, as `selftalk animate` does, not the streaming model the
+    server's streams use."""
+    data = wav_bytes(1.5, rate=22_050)
+    status, _, body = get(server.http + "/animate?format=json", data)
+    assert status == 200
+    wav, out = tmp_path / "speech.wav", tmp_path / "speech.json"
+    wav.write_bytes(data)
+    assert main(["animate", str(wav), "-o", str(out)]) == 0
+    uploaded, animated = (np.array(json.loads(b)["weights"]) for b in (body, out.read_bytes()))
+    np.testing.assert_allclose(uploaded, animated, atol=1e-4)
 
 
 def test_upload_errors_are_clear(server):

@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("selftalk.serve").setLevel(logging.INFO)
 
     from selftalk.cli.common import load_for_args
+    from selftalk.inference.loading import load_model
     from selftalk.serve.engine import Engine, EngineLimits
     from selftalk.serve.http import default_web_dir
     from selftalk.serve.server import ServeOptions, announce, serve
@@ -95,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
         loaded, loaded.template(subject=subject, mesh_path=args.template), settings
     )
     factory.warm_up()
+    files = None
+    if args.model is None and args.run is None:  # uploads: what `selftalk animate` makes
+        offline = load_model(device=args.device)
+        files = (offline, offline.template(subject=subject, mesh_path=args.template))
     options = ServeOptions(
         host=args.host,
         http_port=None if args.no_http else args.http_port,
@@ -106,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     limits = EngineLimits(max_streams=args.max_streams, workers=args.workers)
 
     async def main() -> None:
-        engine = Engine(factory, limits)
+        engine = Engine(factory, limits, files)
         await serve(engine, options, ready=announce)
 
     try:

@@ -57,8 +57,11 @@ class EngineLimits:
 class Engine:
     """Admission and execution for every stream and upload of one server."""
 
-    def __init__(self, factory, limits: EngineLimits | None = None):
+    def __init__(self, factory, limits: EngineLimits | None = None, files=None):
+        """``files``: the (loaded model, template) that animates uploaded files (default: the
+        streams', ``factory.loaded`` and ``factory.template``)."""
         self.factory = factory
+        self._files = files
         self.limits = limits or EngineLimits()
         workers = self.limits.workers or os.cpu_count() or 1
         self.executor = ThreadPoolExecutor(workers, thread_name_prefix="selftalk-infer")
@@ -68,6 +71,11 @@ class Engine:
         self.counts = {"streams": 0, "refused": 0, "errors": 0, "cancelled": 0, "jobs": 0}
         self._jobs = asyncio.Semaphore(self.limits.offline_jobs)
         self._waiting = 0
+
+    @property
+    def files(self):
+        """(loaded model, template) for uploaded files."""
+        return self._files or (self.factory.loaded, self.factory.template)
 
     async def run(self, fn, *args):
         """``fn(*args)`` in the inference pool."""

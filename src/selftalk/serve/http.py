@@ -19,6 +19,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from aiohttp import web
 
 from selftalk.errors import SelfTalkError
@@ -110,7 +111,7 @@ async def animate(request: web.Request) -> web.Response:
         audio, out = Path(tmp) / "upload.audio", Path(tmp) / f"animation.{kind}"
         audio.write_bytes(data)
         try:
-            await engine.job(_animate_file, engine.factory, audio, out)
+            await engine.job(_animate_file, *engine.files, audio, out)
         except Busy as error:
             return web.json_response(
                 {"error": str(error)}, status=503, headers={"Retry-After": "5"}
@@ -131,21 +132,21 @@ async def _upload(request: web.Request) -> bytes:
     return await request.read()
 
 
-def _animate_file(factory, path: Path, out: Path) -> None:
-    """What ``selftalk animate`` does, on the face the streams use."""
+def _animate_file(loaded, template: np.ndarray, path: Path, out: Path) -> None:
+    """What ``selftalk animate`` does with ``loaded`` (a LoadedModel) on ``template`` (V, 3)."""
     from selftalk.audio import load_audio
     from selftalk.inference.animate import write_motion
     from selftalk.inference.predict import max_audio_seconds, predict_motion
 
-    longest, why = max_audio_seconds(factory.loaded.model)
+    longest, why = max_audio_seconds(loaded.model)
     audio = load_audio(path, max_seconds=longest, why=why)
-    motion = predict_motion(factory.loaded.model, audio, factory.template, source=str(path))
+    motion = predict_motion(loaded.model, audio, template, source=str(path))
     write_motion(
         out,
         motion,
         audio=audio,
-        fps=factory.fps,
-        faces=factory.loaded.faces,
-        template=factory.template,
+        fps=loaded.model.config.fps,
+        faces=loaded.faces,
+        template=template,
         size=384,
     )
