@@ -96,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
         loaded, loaded.template(subject=subject, mesh_path=args.template), settings
     )
     factory.warm_up()
-    files = None
-    if args.model is None and args.run is None:  # uploads: what `selftalk animate` makes
+    files = None  # uploads (HTTP only): what `selftalk animate` makes, so the bundled model
+    if args.model is None and args.run is None and not args.no_http:
         offline = load_model(device=args.device)
         files = (offline, offline.template(subject=subject, mesh_path=args.template))
     options = ServeOptions(
